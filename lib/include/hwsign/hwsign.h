@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libhwsign: the client library of hwsign-agent.
+ *
+ * A client connects to the agent's Unix socket and issues typed calls; each call sends one
+ * request and waits for its reply. A client object is not thread-safe: use one per thread.
+ *
+ * Every function returns 0 (or a count) on success and a negative errno on failure:
+ *   -ECONNREFUSED / -ENOENT  no agent listening at the socket path
+ *   -EACCES     the agent refused this peer or request (policy)
+ *   -ENOKEY     no such key            -EEXIST   name already used
+ *   -ENODEV     backend unavailable    -ETIMEDOUT device busy past the deadline
+ *   -EKEYREJECTED PIN rejected/locked  -EINVAL   invalid argument
+ *   -EMSGSIZE   a field exceeds a protocol limit
+ *   -EBADMSG    malformed reply        -EOPNOTSUPP unsupported request or algorithm
+ *   -EPROTO     unexpected reply       -EIO      agent internal error
+ * After a failure, hwsign_client_error() returns the agent's (or the library's) one-line
+ * explanation. Outputs (ret_*) are written only on success and are owned by the caller.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hwsign/protocol.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct hwsign_client;
+
+struct hwsign_key_info {
+    char *name;
+    char *backend;      /* backend instance name from the agent config */
+    char *backend_kind; /* "pkcs11", "tpm" */
+    char *alg;          /* "ecdsa-p256", "ecdsa-p384", "rsa-3072" */
+    char *locator;      /* pkcs11: URI or TPM key file */
+    char *allow_users;  /* comma-separated policy, "" when none */
+    char *allow_groups;
+    uint64_t created;   /* unix time */
+    uint8_t *spki;      /* DER SubjectPublicKeyInfo; NULL in listings */
+    size_t spki_len;
+};
+
+struct hwsign_backend_status {
+    char *name;
+    char *kind;
+    enum hwsign_backend_state state;
+    char *detail;
+};
+
+struct hwsign_status {
+    char *version;
+    uint64_t uptime_s;
+    uint32_t nkeys;
+    uint32_t nconnections;
+    size_t nbackends;
+    struct hwsign_backend_status *backends;
+};
+
+/* Socket path: $HWSIGN_AGENT_SOCK, else /run/hwsign/agent.sock for root, else
+ * $XDG_RUNTIME_DIR/hwsign/agent.sock when set, else /run/hwsign/agent.sock. */
+const char *hwsign_default_socket(void);
+
+/* Connect to path (NULL = hwsign_default_socket()). */
+int hwsign_connect(const char *path, struct hwsign_client **ret);
+struct hwsign_client *hwsign_disconnect(struct hwsign_client *c); /* accepts NULL; returns NULL */
+const char *hwsign_client_error(const struct hwsign_client *c);
+
+int hwsign_status(struct hwsign_client *c, struct hwsign_status **ret);
+void hwsign_status_free(struct hwsign_status *s);
+
+/* Keys visible to this peer; *ret_keys is an array of n entries (spki NULL). */
+int hwsign_list_keys(struct hwsign_client *c, struct hwsign_key_info **ret_keys, size_t *ret_n);
+int hwsign_key_info(struct hwsign_client *c, const char *name, struct hwsign_key_info **ret);
+void hwsign_key_info_free(struct hwsign_key_info *k);        /* one, from hwsign_key_info */
+void hwsign_key_list_free(struct hwsign_key_info *k, size_t n); /* array from hwsign_list_keys */
+/* DER SPKI of a key. */
+int hwsign_get_public_key(struct hwsign_client *c, const char *name, uint8_t **ret_spki,
+                          size_t *ret_len);
+
+/* Sign a digest; *ret_sig is DER (ECDSA) or PKCS#1/PSS bytes (RSA). */
+int hwsign_sign_digest(struct hwsign_client *c, const char *key, enum hwsign_hash hash,
+                       enum hwsign_scheme scheme, const uint8_t *digest, size_t digest_len,
+                       uint8_t **ret_sig, size_t *ret_sig_len);
+
+/* Key management (admin). backend = instance name from the agent config (NULL/"" = the
+ * only one of its kind). alg NULL = "ecdsa-p256". */
+int hwsign_key_create(struct hwsign_client *c, const char *name, const char *backend,
+                      const char *alg, struct hwsign_key_info **ret);
+int hwsign_key_add(struct hwsign_client *c, const char *name, const char *backend,
+                   const char *uri, struct hwsign_key_info **ret);
+/* destroy != 0 also deletes the key from the device; otherwise only the registration. */
+int hwsign_key_delete(struct hwsign_client *c, const char *name, int destroy);
+
+#ifdef __cplusplus
+}
+#endif

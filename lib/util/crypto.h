@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Key import/export and signature checks on OpenSSL 3 (EVP only, no deprecated APIs).
+ * Public keys travel as DER SubjectPublicKeyInfo ("SPKI"). Signatures are DER (ECDSA
+ * Ecdsa-Sig-Value) or raw PKCS#1 for RSA.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hwsign/protocol.h>
+
+/* "ecdsa-p256" etc. <-> enum; unknown name gives HWSIGN_ALG_UNKNOWN. */
+enum hwsign_alg alg_from_name(const char *name);
+const char *alg_name(enum hwsign_alg alg); /* NULL for unknown */
+/* Digest length of a hash id (32/48/64), 0 for unknown. */
+size_t hash_len(enum hwsign_hash h);
+const char *hash_name(enum hwsign_hash h); /* "sha256"... NULL for unknown */
+
+/* Which algorithm a DER SPKI holds (curve / modulus size). -EINVAL if unparsable or another alg. */
+int spki_alg(const uint8_t *spki, size_t len, enum hwsign_alg *ret);
+/* DER SPKI -> PEM "PUBLIC KEY" text (NUL-terminated). */
+int spki_to_pem(const uint8_t *spki, size_t len, char **ret_pem);
+/* PEM "PUBLIC KEY" (or DER SPKI) text -> DER SPKI. -EINVAL if not a public key. */
+int spki_from_pem(const uint8_t *pem, size_t len, uint8_t **ret_spki, size_t *ret_len);
+/* OpenSSH one-line public key ("ecdsa-sha2-nistp256 AAAA... comment"). */
+int spki_to_ssh(const uint8_t *spki, size_t len, const char *comment, char **ret);
+/* SHA-256 of the DER SPKI as lower-case hex (key fingerprint / Sigstore publicKey hint). */
+int spki_fingerprint(const uint8_t *spki, size_t len, char **ret_hex);
+
+/*
+ * Verify sig over a precomputed digest with the key in spki. scheme selects RSA-PSS for RSA
+ * keys (salt length = digest length). 0 if valid, -EBADMSG if the signature does not verify,
+ * other -errno on malformed input.
+ */
+int sig_verify_digest(const uint8_t *spki, size_t spki_len, enum hwsign_hash hash,
+                      enum hwsign_scheme scheme, const uint8_t *digest, size_t digest_len,
+                      const uint8_t *sig, size_t sig_len);
+
+/* ECDSA raw r||s (each half n bytes) -> DER Ecdsa-Sig-Value into a new buffer. */
+int ecdsa_raw_to_der(const uint8_t *raw, size_t raw_len, uint8_t **ret_der, size_t *ret_len);
+/* SHA-256/384/512 of a file, streaming with a bounded buffer. */
+int hash_file(const char *path, enum hwsign_hash h, uint8_t *ret_digest, size_t cap);
+int hash_buffer(enum hwsign_hash h, const void *data, size_t len, uint8_t *ret_digest, size_t cap);
