@@ -1,1 +1,356 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* libhwsign: blocking request/reply client of hwsign-agent (see hwsign.h). */
+#include <hwsign/hwsign.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "fd-util.h"
+#include "proto.h"
+#include "sbuf.h"
+
+#define CLIENT_DEFAULT_SOCKET "/run/hwsign/agent.sock"
+/* Replies to key generation (RSA-3072 on a slow token) can take long; never wait forever. */
+#define CLIENT_REPLY_TIMEOUT_S 120
+
+struct hwsign_client {
+    int fd;
+    uint32_t next_id;
+    char error[HWSIGN_MAX_TEXT + 64];
+};
+
+_printf_(2, 3) static int set_error(struct hwsign_client *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(c->error, sizeof(c->error), fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+const char *hwsign_default_socket(void)
+{
+    static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    const char *e = getenv("HWSIGN_AGENT_SOCK");
+    const char *xdg;
+    int n;
+
+    if (e && *e)
+        return e;
+    if (geteuid() == 0)
+        return CLIENT_DEFAULT_SOCKET;
+    xdg = getenv("XDG_RUNTIME_DIR");
+    if (xdg && *xdg) {
+        n = snprintf(path, sizeof(path), "%s/hwsign/agent.sock", xdg);
+        if (n > 0 && (size_t)n < sizeof(path))
+            return path;
+    }
+    return CLIENT_DEFAULT_SOCKET;
+}
+
+int hwsign_connect(const char *path, struct hwsign_client **ret)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct timeval tv = {.tv_sec = CLIENT_REPLY_TIMEOUT_S};
+    struct hwsign_client *c;
+    int fd;
+
+    if (!path)
+        path = hwsign_default_socket();
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return -ENAMETOOLONG;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return negative_errno();
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        int r = negative_errno();
+        close(fd);
+        return r;
+    }
+    c = calloc(1, sizeof(*c));
+    if (!c) {
+        close(fd);
+        return -ENOMEM;
+    }
+    c->fd = fd;
+    c->next_id = 1;
+    *ret = c;
+    return 0;
+}
+
+struct hwsign_client *hwsign_disconnect(struct hwsign_client *c)
+{
+    if (!c)
+        return NULL;
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c);
+    return NULL;
+}
+
+const char *hwsign_client_error(const struct hwsign_client *c)
+{
+    return c && c->error[0] ? c->error : "no error";
+}
+
+static int send_all(int fd, const uint8_t *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return negative_errno();
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/*
+ * Sends the request in req (one frame) and reads the reply into a new body buffer.
+ * Returns the reply type's check: on HWSIGN_MSG_FAILURE the agent's error becomes -errno and
+ * its message is kept in c->error. Otherwise *ret_body holds the reply body after the header.
+ */
+static int transact(struct hwsign_client *c, struct sbuf *req, uint32_t id, uint8_t req_type,
+                    struct sbuf **ret_body)
+{
+    _cleanup_(sbuf_freep) struct sbuf *body = NULL;
+    uint8_t hdr[HWSIGN_FRAME_HEADER], type;
+    uint32_t len, rid;
+    uint8_t *p;
+    int r;
+
+    c->error[0] = '\0';
+    r = send_all(c->fd, sbuf_ptr(req), sbuf_len(req));
+    if (r < 0) {
+        set_error(c, "sending to agent: %s", strerror(-r));
+        return r;
+    }
+    r = fd_read_exact(c->fd, hdr, sizeof(hdr));
+    if (r < 0) {
+        if (r == -EAGAIN)
+            r = -ETIMEDOUT;
+        set_error(c, "reading reply from agent: %s",
+                  r == -EPIPE ? "connection closed by agent" : strerror(-r));
+        return r == -EPIPE ? -ECONNRESET : r;
+    }
+    len = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) | ((uint32_t)hdr[2] << 8) | hdr[3];
+    if (len < HWSIGN_MSG_HEADER || len > HWSIGN_MAX_MSG) {
+        set_error(c, "agent sent a reply of invalid length %u", len);
+        return -EBADMSG;
+    }
+    body = sbuf_new(len);
+    if (!body)
+        return -ENOMEM;
+    r = sbuf_reserve(body, len, &p);
+    if (r < 0)
+        return r;
+    r = fd_read_exact(c->fd, p, len);
+    if (r < 0) {
+        set_error(c, "reading reply from agent: %s", strerror(-r));
+        return r == -EPIPE ? -ECONNRESET : r;
+    }
+    r = proto_get_header(body, &type, &rid);
+    if (r < 0)
+        return r;
+    if (rid != id) {
+        set_error(c, "agent replied to request %u, expected %u", rid, id);
+        return -EPROTO;
+    }
+    if (type == HWSIGN_MSG_FAILURE) {
+        _cleanup_free_ char *msg = NULL;
+        uint32_t code;
+        r = proto_get_failure(body, &code, &msg);
+        if (r < 0) {
+            set_error(c, "agent sent a malformed failure reply");
+            return -EBADMSG;
+        }
+        set_error(c, "%s", msg[0] ? msg : proto_error_name(code));
+        return proto_error_to_errno(code);
+    }
+    if (type != (HWSIGN_MSG_REPLY | req_type)) {
+        set_error(c, "agent sent reply type 0x%02x to request type 0x%02x", type, req_type);
+        return -EPROTO;
+    }
+    *ret_body = TAKE_PTR(body);
+    return 0;
+}
+
+/* Encodes with enc into a fresh buffer and runs the transaction. */
+#define CALL(c, req_type, ret_body, encode_expr)                                                   \
+    ({                                                                                             \
+        _cleanup_(sbuf_freep) struct sbuf *_req = sbuf_new(HWSIGN_MAX_MSG + HWSIGN_FRAME_HEADER);  \
+        uint32_t _id = (c)->next_id++;                                                             \
+        int _r;                                                                                    \
+        if (!_req)                                                                                 \
+            _r = -ENOMEM;                                                                          \
+        else {                                                                                     \
+            struct sbuf *out = _req;                                                               \
+            uint32_t id = _id;                                                                     \
+            _r = (encode_expr);                                                                    \
+            if (_r < 0)                                                                            \
+                set_error((c), "cannot encode request: %s", strerror(-_r));                        \
+            else                                                                                   \
+                _r = transact((c), _req, _id, (req_type), (ret_body));                             \
+        }                                                                                          \
+        _r;                                                                                        \
+    })
+
+static int decode_failed(struct hwsign_client *c, int r)
+{
+    set_error(c, "malformed reply from agent: %s", strerror(-r));
+    return r == -ENOMEM ? r : -EBADMSG;
+}
+
+int hwsign_status(struct hwsign_client *c, struct hwsign_status **ret)
+{
+    _cleanup_(sbuf_freep) struct sbuf *body = NULL;
+    int r = CALL(c, HWSIGN_MSG_STATUS, &body, proto_put_status_req(out, id));
+    if (r < 0)
+        return r;
+    r = proto_get_status(body, ret);
+    return r < 0 ? decode_failed(c, r) : 0;
+}
+
+void hwsign_status_free(struct hwsign_status *s)
+{
+    proto_status_free(s);
+}
+
+int hwsign_list_keys(struct hwsign_client *c, struct hwsign_key_info **ret_keys, size_t *ret_n)
+{
+    _cleanup_(sbuf_freep) struct sbuf *body = NULL;
+    int r = CALL(c, HWSIGN_MSG_LIST_KEYS, &body, proto_put_list_req(out, id));
+    if (r < 0)
+        return r;
+    r = proto_get_key_list(body, ret_keys, ret_n);
+    return r < 0 ? decode_failed(c, r) : 0;
+}
+
+static int key_info_reply(struct hwsign_client *c, struct sbuf *body, struct hwsign_key_info **ret)
+{
+    struct hwsign_key_info *k = calloc(1, sizeof(*k));
+    int r;
+
+    if (!k)
+        return -ENOMEM;
+    r = proto_get_key_info(body, k);
+    if (r < 0) {
+        free(k);
+        return decode_failed(c, r);
+    }
+    if (ret)
+        *ret = k;
+    else
+        hwsign_key_info_free(k);
+    return 0;
+}
+
+int hwsign_key_info(struct hwsign_client *c, const char *name, struct hwsign_key_info **ret)
+{
+    _cleanup_(sbuf_freep) struct sbuf *body = NULL;
+    int r = CALL(c, HWSIGN_MSG_KEY_INFO, &body,
+                 proto_put_name_req(out, HWSIGN_MSG_KEY_INFO, id, name));
+    if (r < 0)
+        return r;
+    return key_info_reply(c, body, ret);
+}
+
+void hwsign_key_info_free(struct hwsign_key_info *k)
+{
+    proto_key_info_clear(k);
+    free(k);
+}
+
+void hwsign_key_list_free(struct hwsign_key_info *k, size_t n)
+{
+    if (!k)
+        return;
+    for (size_t i = 0; i < n; i++)
+        proto_key_info_clear(&k[i]);
+    free(k);
+}
+
+int hwsign_get_public_key(struct hwsign_client *c, const char *name, uint8_t **ret_spki,
+                          size_t *ret_len)
+{
+    struct hwsign_key_info *k = NULL;
+    int r = hwsign_key_info(c, name, &k);
+    if (r < 0)
+        return r;
+    if (!k->spki) {
+        hwsign_key_info_free(k);
+        set_error(c, "agent returned no public key for '%s'", name);
+        return -EBADMSG;
+    }
+    *ret_spki = TAKE_PTR(k->spki);
+    *ret_len = k->spki_len;
+    hwsign_key_info_free(k);
+    return 0;
+}
+
+int hwsign_sign_digest(struct hwsign_client *c, const char *key, enum hwsign_hash hash,
+                       enum hwsign_scheme scheme, const uint8_t *digest, size_t digest_len,
+                       uint8_t **ret_sig, size_t *ret_sig_len)
+{
+    _cleanup_(sbuf_freep) struct sbuf *body = NULL;
+    int r;
+
+    if (hash_len(hash) == 0 || hash_len(hash) != digest_len) {
+        set_error(c, "digest length %zu does not match the hash algorithm", digest_len);
+        return -EINVAL;
+    }
+    r = CALL(c, HWSIGN_MSG_SIGN_DIGEST, &body,
+             proto_put_sign_req(out, id, key, (uint8_t)hash, (uint8_t)scheme, digest, digest_len));
+    if (r < 0)
+        return r;
+    r = proto_get_signature(body, ret_sig, ret_sig_len);
+    return r < 0 ? decode_failed(c, r) : 0;
+}
+
+int hwsign_key_create(struct hwsign_client *c, const char *name, const char *backend,
+                      const char *alg, struct hwsign_key_info **ret)
+{
+    _cleanup_(sbuf_freep) struct sbuf *body = NULL;
+    int r = CALL(c, HWSIGN_MSG_KEY_CREATE, &body,
+                 proto_put_key_create_req(out, id, name, backend ? backend : "",
+                                          alg ? alg : "ecdsa-p256"));
+    if (r < 0)
+        return r;
+    return key_info_reply(c, body, ret);
+}
+
+int hwsign_key_add(struct hwsign_client *c, const char *name, const char *backend,
+                   const char *uri, struct hwsign_key_info **ret)
+{
+    _cleanup_(sbuf_freep) struct sbuf *body = NULL;
+    int r = CALL(c, HWSIGN_MSG_KEY_ADD, &body,
+                 proto_put_key_add_req(out, id, name, backend ? backend : "", uri));
+    if (r < 0)
+        return r;
+    return key_info_reply(c, body, ret);
+}
+
+int hwsign_key_delete(struct hwsign_client *c, const char *name, int destroy)
+{
+    _cleanup_(sbuf_freep) struct sbuf *body = NULL;
+    int r = CALL(c, HWSIGN_MSG_KEY_DELETE, &body,
+                 proto_put_key_delete_req(out, id, name, destroy != 0));
+    if (r < 0)
+        return r;
+    r = proto_get_empty(body);
+    return r < 0 ? decode_failed(c, r) : 0;
+}

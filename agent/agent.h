@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The agent's shared state, owned by the event-loop thread. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "key-backend.h"
+#include "keystore.h"
+#include "worker.h"
+
+struct conn;
+
+struct backend_slot {
+    struct key_backend *b;
+    struct worker *w;
+};
+
+struct agent {
+    struct agent_config *cfg;
+    struct keystore *keys;
+    struct backend_slot backends[HWSIGN_MAX_BACKENDS];
+    size_t nbackends;
+    struct done_queue done;
+
+    int epfd;
+    int listen_fd;
+    bool listen_paused; /* fds exhausted or connection cap reached */
+    bool socket_owned;  /* created by us (not socket-activated): watched and removed at exit */
+    dev_t socket_dev;
+    ino_t socket_ino;
+    int signal_fd;
+    int timer_fd;
+
+    struct conn **conns; /* max_connections slots */
+    size_t nconns;
+    uint64_t next_conn_id;
+    uint64_t start_ms;
+    uint64_t last_socket_check_ms;
+
+    bool stopping;
+    uint64_t stop_deadline_ms;
+    int exit_status;
+};
+
+/* Backend lookup: by instance name, or the only one when name is "" (NULL if ambiguous). */
+struct backend_slot *agent_backend(struct agent *a, const char *name);
+struct backend_slot *agent_backend_of_key(struct agent *a, const struct key_record *k);

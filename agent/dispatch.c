@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "dispatch.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "conn.h"
+#include "journal.h"
+#include "policy.h"
+#include "proto.h"
+
+static const struct dispatch_entry dispatch_table[] = {
+    {HWSIGN_MSG_STATUS, DISPATCH_WHILE_STOP, handle_status},
+    {HWSIGN_MSG_LIST_KEYS, DISPATCH_WHILE_STOP, handle_list_keys},
+    {HWSIGN_MSG_KEY_INFO, DISPATCH_WHILE_STOP, handle_key_info},
+    {HWSIGN_MSG_SIGN_DIGEST, 0, handle_sign_digest},
+    {HWSIGN_MSG_KEY_CREATE, DISPATCH_ADMIN, handle_key_create},
+    {HWSIGN_MSG_KEY_ADD, DISPATCH_ADMIN, handle_key_add},
+    {HWSIGN_MSG_KEY_DELETE, DISPATCH_ADMIN, handle_key_delete},
+};
+
+int dispatch_message(struct agent *a, struct conn *c, struct sbuf *body)
+{
+    const struct dispatch_entry *e = NULL;
+    uint8_t type;
+    uint32_t id;
+    int r;
+
+    r = proto_get_header(body, &type, &id);
+    if (r < 0) {
+        conn_reply_error(a, c, 0, -EBADMSG, "message shorter than its header");
+        return r;
+    }
+    for (size_t i = 0; i < ELEMENTSOF(dispatch_table); i++)
+        if (dispatch_table[i].type == type) {
+            e = &dispatch_table[i];
+            break;
+        }
+    if (!e) {
+        conn_reply_error(a, c, id, -EOPNOTSUPP, "unsupported message type %u", type);
+        return -EOPNOTSUPP;
+    }
+    if (a->stopping && !(e->flags & DISPATCH_WHILE_STOP)) {
+        conn_reply_error(a, c, id, -ESHUTDOWN, "agent is stopping");
+        return -ESHUTDOWN;
+    }
+    if ((e->flags & DISPATCH_ADMIN) && !policy_is_admin(a->cfg, &c->peer)) {
+        struct log_fields f = {.msgid = LOG_ID_REQUEST_DENIED, .peer = &c->peer};
+        log_event(LOG_WARNING, &f, "refused %s: uid %u is not an agent administrator",
+                  proto_msg_name(type), (unsigned)c->peer.uid);
+        conn_reply_error(a, c, id, -EACCES,
+                         "%s needs an agent administrator; uid %u is not one",
+                         proto_msg_name(type), (unsigned)c->peer.uid);
+        return -EACCES;
+    }
+    return e->handler(a, c, id, body);
+}
+
+/* Turns a decode error into the reply every handler gives for a malformed body. */
+int dispatch_malformed(struct agent *a, struct conn *c, uint32_t id, uint8_t type, int r)
+{
+    if (r == -EMSGSIZE)
+        conn_reply_error(a, c, id, -EMSGSIZE, "%s: a field exceeds its size limit",
+                         proto_msg_name(type));
+    else if (r == -EINVAL)
+        conn_reply_error(a, c, id, -EINVAL, "%s: invalid field value", proto_msg_name(type));
+    else
+        conn_reply_error(a, c, id, -EBADMSG, "%s: malformed request body", proto_msg_name(type));
+    return r;
+}
+
+int dispatch_submit(struct agent *a, struct conn *c, struct backend_slot *s, struct job *j,
+                    uint32_t id, uint8_t type)
+{
+    uint64_t now = now_ms();
+    int r;
+
+    j->conn_id = c->id;
+    j->conn_seq = c->seq;
+    j->req_id = id;
+    j->req_type = type;
+    j->deadline_ms = now + a->cfg->request_timeout_ms;
+    (void)snprintf(j->backend, sizeof(j->backend), "%s", s->b->name);
+    (void)snprintf(j->backend_kind, sizeof(j->backend_kind), "%s", s->b->ops->kind);
+    r = worker_submit(s->w, j);
+    if (r < 0) {
+        conn_reply_error(a, c, id, r == -EBUSY ? -ETIMEDOUT : r,
+                         r == -EBUSY ? "backend '%s' has too many queued requests"
+                                     : "backend '%s' is stopping",
+                         s->b->name);
+        job_free(j);
+        return r;
+    }
+    c->busy = true;
+    c->pending_id = id;
+    c->pending_type = type;
+    c->pending_deadline_ms = j->deadline_ms;
+    return 1;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Message dispatch table. Each request type has {type, flags, handler}; the dispatcher
+ * enforces the flags so handlers never check them again. Unknown and reply-only types get an
+ * explicit HWSIGN_ERR_UNSUPPORTED reply.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "sbuf.h"
+
+struct agent;
+struct conn;
+
+enum {
+    DISPATCH_ADMIN = 1u << 0,     /* peer must be an admin */
+    DISPATCH_WHILE_STOP = 1u << 1 /* allowed while the agent drains */
+};
+
+/*
+ * Handler contract: decode body (which holds the payload after type and id), then either
+ * queue a reply on c and return 0, or submit a job and return 1 (the connection stays busy
+ * until the completion is handled), or return -errno with a reply already queued.
+ */
+typedef int (*dispatch_fn)(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+
+struct dispatch_entry {
+    uint8_t type;
+    uint32_t flags;
+    dispatch_fn handler;
+};
+
+/* Handle one complete message body. Returns 1 when the connection became busy. */
+int dispatch_message(struct agent *a, struct conn *c, struct sbuf *body);
+
+/* The reply every handler gives for a body that fails to decode; returns r. */
+int dispatch_malformed(struct agent *a, struct conn *c, uint32_t id, uint8_t type, int r);
+
+/*
+ * Queue job j on backend slot s for request id of connection c: fills the job's routing
+ * fields and deadline and marks the connection busy. Returns 1, or -errno with an error reply
+ * queued and j freed.
+ */
+struct backend_slot;
+struct job;
+int dispatch_submit(struct agent *a, struct conn *c, struct backend_slot *s, struct job *j,
+                    uint32_t id, uint8_t type);
+
+/* Handlers (handle-keys.c, handle-sign.c). */
+int handle_status(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+int handle_list_keys(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+int handle_key_info(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+int handle_key_create(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+int handle_key_add(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+int handle_key_delete(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+int handle_sign_digest(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+
+/*
+ * Completion of a job submitted by a handler; c is NULL when the peer left or the request was
+ * abandoned at its deadline (state changes such as a created key are still committed).
+ */
+void handle_job_done(struct agent *a, struct conn *c, struct job *j);
+void handle_key_job_done(struct agent *a, struct conn *c, struct job *j);

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* hwsign-agent: options, process hardening, backends, then the event loop. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "journal.h"
+#include "pkcs11.h"
+#include "secret-source.h"
+#include "secret.h"
+#include "server.h"
+
+#define AGENT_SECURE_HEAP (64u * 1024u)
+#define AGENT_STOP_WORKER_MS 2000u
+
+struct backend_slot *agent_backend(struct agent *a, const char *name)
+{
+    if (!name || !name[0])
+        return a->nbackends == 1 ? &a->backends[0] : NULL;
+    for (size_t i = 0; i < a->nbackends; i++)
+        if (streq(a->backends[i].b->name, name))
+            return &a->backends[i];
+    return NULL;
+}
+
+struct backend_slot *agent_backend_of_key(struct agent *a, const struct key_record *k)
+{
+    struct backend_slot *s = agent_backend(a, k->backend);
+    return s && streq(s->b->ops->kind, k->kind) ? s : NULL;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: hwsign-agent [--config FILE] [--socket PATH]\n"
+            "\n"
+            "Keeps signing keys in hardware (PKCS#11 tokens) and signs for authorised local\n"
+            "clients over a Unix socket. Runs in the foreground; supports systemd socket\n"
+            "activation and Type=notify.\n"
+            "\n"
+            "  -c, --config FILE   configuration file (default " CONFIG_DEFAULT_PATH ")\n"
+            "  -s, --socket PATH   listen here instead of the configured socket\n"
+            "  -h, --help          show this help\n"
+            "      --version       show the version\n");
+}
+
+/* No core files and no ptrace by same-uid processes: keys' PINs live in this process. */
+static int harden_process(void)
+{
+    struct rlimit rl = {0, 0};
+
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        return negative_errno();
+    if (setrlimit(RLIMIT_CORE, &rl) < 0)
+        return negative_errno();
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+static int start_backends(struct agent *a)
+{
+    for (size_t i = 0; i < a->cfg->n_pkcs11; i++) {
+        const struct pkcs11_section *s = &a->cfg->pkcs11[i];
+        struct p11_config pc = {.name = s->name, .module = s->module, .token = s->token};
+        struct key_backend *b = NULL;
+        struct secret *pin = NULL;
+        int r;
+
+        r = secret_source_read(s->pin, &pin);
+        if (r < 0) {
+            log_error("[pkcs11 \"%s\"]: cannot read the PIN from '%.*s': %s", s->name,
+                      (int)strcspn(s->pin, ":"), s->pin, strerror(-r));
+            return r;
+        }
+        pc.pin = pin;
+        r = p11_backend_new(&pc, &b);
+        if (r < 0) {
+            secret_free(pin);
+            log_error("[pkcs11 \"%s\"]: module %s: %s", s->name, s->module,
+                      r == -EPERM ? "not in an allowed directory or unsafe ownership/mode"
+                                  : strerror(-r));
+            return r;
+        }
+        a->backends[a->nbackends].b = b;
+        r = worker_start(b, &a->done, HWSIGN_MAX_QUEUE, &a->backends[a->nbackends].w);
+        if (r < 0) {
+            b->ops->free(b);
+            a->backends[a->nbackends].b = NULL;
+            log_error("cannot start worker for backend '%s': %s", s->name, strerror(-r));
+            return r;
+        }
+        a->nbackends++;
+    }
+    return 0;
+}
+
+static void stop_backends(struct agent *a)
+{
+    for (size_t i = 0; i < a->nbackends; i++) {
+        struct backend_slot *s = &a->backends[i];
+        if (worker_stop(s->w, AGENT_STOP_WORKER_MS)) {
+            s->w = worker_free(s->w);
+            s->b->ops->free(s->b);
+        } else {
+            log_warning("backend '%s' is stuck in a device call; not waiting for it",
+                        s->b->name);
+        }
+    }
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+            {"config", required_argument, NULL, 'c'},
+            {"socket", required_argument, NULL, 's'},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
+            {0},
+    };
+    const char *config_path = CONFIG_DEFAULT_PATH, *socket_path = NULL;
+    struct agent a = {.listen_fd = -1, .signal_fd = -1, .timer_fd = -1, .epfd = -1};
+    char err[512];
+    unsigned bad = 0;
+    int c, r, status = 1;
+
+    while ((c = getopt_long(argc, argv, "c:s:h", opts, NULL)) >= 0) {
+        switch (c) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 's':
+            socket_path = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("hwsign-agent %s\n", HWSIGN_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "hwsign-agent: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+
+    r = harden_process();
+    if (r < 0) {
+        fprintf(stderr, "hwsign-agent: cannot harden the process: %s\n", strerror(-r));
+        return 1;
+    }
+    r = secret_heap_init(AGENT_SECURE_HEAP);
+    if (r < 0)
+        fprintf(stderr, "hwsign-agent: warning: no locked secure heap (%s); PINs use the "
+                        "normal heap, still wiped on free\n",
+                strerror(-r));
+
+    a.cfg = config_new();
+    if (!a.cfg)
+        return 1;
+    r = config_load(a.cfg, config_path, err, sizeof(err));
+    if (r >= 0)
+        r = config_resolve(a.cfg, err, sizeof(err));
+    if (r < 0) {
+        fprintf(stderr, "hwsign-agent: %s: %s\n", config_path, err);
+        goto out;
+    }
+    if (socket_path) {
+        if (strlen(socket_path) >= sizeof(a.cfg->socket_path)) {
+            fprintf(stderr, "hwsign-agent: --socket path too long\n");
+            goto out;
+        }
+        memcpy(a.cfg->socket_path, socket_path, strlen(socket_path) + 1);
+    }
+    log_setup(a.cfg->log_target);
+
+    r = keystore_open(a.cfg->state_dir, &a.keys, &bad);
+    if (r < 0) {
+        log_error("cannot open the key store in %s: %s", a.cfg->state_dir, strerror(-r));
+        goto out;
+    }
+    if (bad)
+        log_warning("%u key record(s) in %s/keys could not be read and are ignored", bad,
+                    a.cfg->state_dir);
+    a.conns = calloc(a.cfg->max_connections, sizeof(*a.conns));
+    if (!a.conns)
+        goto out;
+    r = done_queue_init(&a.done);
+    if (r < 0)
+        goto out;
+    a.start_ms = now_ms();
+    /* Socket first: a second agent must fail before it touches any token. */
+    r = server_listen(&a, a.cfg->socket_path);
+    if (r < 0)
+        goto out;
+    r = start_backends(&a);
+    if (r < 0)
+        goto out;
+    status = server_run(&a);
+    log_info("hwsign-agent stopped");
+out:
+    stop_backends(&a);
+    if (a.listen_fd >= 0)
+        close(a.listen_fd);
+    if (a.epfd >= 0)
+        close(a.epfd);
+    if (a.signal_fd >= 0)
+        close(a.signal_fd);
+    if (a.timer_fd >= 0)
+        close(a.timer_fd);
+    if (a.done.efd > 0)
+        done_queue_fini(&a.done);
+    free(a.conns);
+    keystore_free(a.keys);
+    config_free(a.cfg);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    return run(argc, argv);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Kernel credentials of a connected peer, read from the accepted socket before any request. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <hwsign/protocol.h>
+
+struct peer {
+    uid_t uid;
+    gid_t gid;
+    pid_t pid;
+    int pidfd; /* -1 when the kernel has no SO_PEERPIDFD; owned by the peer */
+    gid_t groups[HWSIGN_MAX_GROUPS];
+    size_t ngroups;
+    bool groups_truncated;
+};
+
+/*
+ * Fill p from the accepted socket fd: SO_PEERCRED (required), SO_PEERGROUPS and SO_PEERPIDFD
+ * (used when the kernel has them). Returns 0 or -errno.
+ */
+int peer_from_socket(int fd, struct peer *p);
+void peer_done(struct peer *p); /* closes the pidfd */
+/* Whether gid is the peer's primary or one of its supplementary groups. */
+bool peer_in_group(const struct peer *p, gid_t gid);

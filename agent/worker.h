@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One worker thread per backend instance: device calls never run on the event loop.
+ *
+ * Jobs wait in a bounded FIFO; a job still queued at its deadline fails with -ETIMEDOUT
+ * without touching the device. Finished jobs go to a shared completion queue and the event
+ * loop is woken through an eventfd. While its backend is down the worker re-opens it with
+ * exponential backoff (WORKER_RETRY_MIN_MS .. WORKER_RETRY_MAX_MS), so a returning token is
+ * serving again without an agent restart. Every signature is verified against the key's
+ * cached public key before the job completes (-ENOTRECOVERABLE if it does not verify).
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hwsign/protocol.h>
+
+#include "key-backend.h"
+
+#define WORKER_RETRY_MIN_MS 250u
+#define WORKER_RETRY_MAX_MS 4000u
+#define WORKER_ERRMSG 256u
+
+enum job_kind { JOB_SIGN, JOB_CREATE, JOB_IMPORT, JOB_DESTROY };
+
+struct job {
+    enum job_kind kind;
+    /* Who asked: the event loop matches the completion to the connection by these. */
+    uint64_t conn_id;
+    uint64_t conn_seq;
+    uint32_t req_id;
+    uint8_t req_type;
+    uint64_t deadline_ms; /* CLOCK_MONOTONIC */
+    uint64_t queued_ms;
+
+    /* Inputs. */
+    char backend[HWSIGN_MAX_NAME + 1];      /* instance name, set by dispatch_submit */
+    char backend_kind[HWSIGN_MAX_NAME + 1]; /* ops->kind */
+    char key[HWSIGN_MAX_NAME + 1];
+    char locator[HWSIGN_MAX_URI + 1];
+    enum hwsign_alg alg;
+    uint8_t hash, scheme;
+    uint8_t digest[HWSIGN_MAX_DIGEST];
+    size_t digest_len;
+    uint8_t spki[HWSIGN_MAX_SPKI]; /* cached public key, for verify-after-sign */
+    size_t spki_len;
+
+    /* Outputs (valid when result == 0). */
+    int result;
+    char errmsg[WORKER_ERRMSG]; /* backend's last_error on failure */
+    uint8_t sig[HWSIGN_MAX_SIG];
+    size_t sig_len;
+    char *out_locator;
+    uint8_t *out_spki;
+    size_t out_spki_len;
+    enum hwsign_alg out_alg;
+
+    struct job *next;
+};
+
+struct job *job_new(enum job_kind kind);
+struct job *job_free(struct job *j);
+
+/* Completion queue shared by all workers and drained by the event loop. */
+struct done_queue {
+    pthread_mutex_t lock;
+    struct job *head, *tail;
+    int efd; /* eventfd, readable when jobs are waiting */
+};
+
+int done_queue_init(struct done_queue *q);
+void done_queue_fini(struct done_queue *q);
+/* Takes the whole list of finished jobs (oldest first), or NULL. */
+struct job *done_queue_take(struct done_queue *q);
+
+struct worker;
+
+int worker_start(struct key_backend *b, struct done_queue *done, size_t max_queue,
+                 struct worker **ret);
+/* Queue a job. -EBUSY when the queue is full, -ESHUTDOWN when stopping. Takes j on success. */
+int worker_submit(struct worker *w, struct job *j);
+/* Jobs waiting or running. */
+size_t worker_pending(struct worker *w);
+/*
+ * Stop: queued jobs fail with -ESHUTDOWN, the running one may finish. Waits up to timeout_ms
+ * for the thread; a thread stuck inside a device call is left behind (returns false) and the
+ * backend is then not freed.
+ */
+bool worker_stop(struct worker *w, uint64_t timeout_ms);
+struct worker *worker_free(struct worker *w);
+
+uint64_t now_ms(void); /* CLOCK_MONOTONIC in milliseconds */
