@@ -154,7 +154,9 @@ static int run(int argc, char **argv)
         return 2;
     }
 
-    r = harden_process();
+    r = server_block_signals();
+    if (r >= 0)
+        r = harden_process();
     if (r < 0) {
         fprintf(stderr, "hwsign-agent: cannot harden the process: %s\n", strerror(-r));
         return 1;

@@ -152,6 +152,21 @@ int server_listen(struct agent *a, const char *path)
     return create_socket(a, path);
 }
 
+void server_signal_mask(sigset_t *mask)
+{
+    sigemptyset(mask);
+    sigaddset(mask, SIGTERM);
+    sigaddset(mask, SIGINT);
+    sigaddset(mask, SIGHUP);
+}
+
+int server_block_signals(void)
+{
+    sigset_t mask;
+    server_signal_mask(&mask);
+    return -pthread_sigmask(SIG_BLOCK, &mask, NULL);
+}
+
 static int setup_loop(struct agent *a)
 {
     struct epoll_event ev = {.events = EPOLLIN};
@@ -161,12 +176,7 @@ static int setup_loop(struct agent *a)
     };
     sigset_t mask;
 
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGHUP);
-    if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0)
-        return -EINVAL;
+    server_signal_mask(&mask);
     a->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     a->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     a->epfd = epoll_create1(EPOLL_CLOEXEC);

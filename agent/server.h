@@ -2,6 +2,8 @@
 /* The agent's event loop: listening socket, connections, signals, timers, completions. */
 #pragma once
 
+#include <signal.h>
+
 #include "agent.h"
 
 #define SERVER_TICK_MS 100u
@@ -16,6 +18,12 @@
  * = socket-group when configured). A live agent already on the path is an error (-EADDRINUSE).
  */
 int server_listen(struct agent *a, const char *path);
+/*
+ * Block the signals the loop reads through a signalfd. Call before starting any thread, so no
+ * worker thread can receive SIGTERM and take the default action.
+ */
+int server_block_signals(void);
+void server_signal_mask(sigset_t *mask);
 /* Run until SIGTERM/SIGINT (then drain) or a fatal error. Returns the exit status. */
 int server_run(struct agent *a);
 void server_connection_closed(struct agent *a);

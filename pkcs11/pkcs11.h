@@ -24,3 +24,10 @@ extern const char *const p11_default_module_dirs[];
  * -EPERM for a module outside the allowlist or with unsafe ownership, -ENOENT if missing.
  */
 int p11_backend_new(const struct p11_config *cfg, struct key_backend **ret);
+
+/*
+ * Same as p11_backend_new(); on failure also writes a one-line reason (no secrets) to err when
+ * err is non-NULL, since there is no instance whose last_error() could hold it.
+ */
+int p11_backend_new_err(const struct p11_config *cfg, struct key_backend **ret, char *err,
+                        size_t err_len);

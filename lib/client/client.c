@@ -131,15 +131,21 @@ static int transact(struct hwsign_client *c, struct sbuf *req, uint32_t id, uint
     uint8_t hdr[HWSIGN_FRAME_HEADER], type;
     uint32_t len, rid;
     uint8_t *p;
-    int r;
+    int r, send_r;
 
     c->error[0] = '\0';
     r = send_all(c->fd, sbuf_ptr(req), sbuf_len(req));
-    if (r < 0) {
+    if (r < 0 && r != -EPIPE && r != -ECONNRESET) {
         set_error(c, "sending to agent: %s", strerror(-r));
         return r;
     }
+    /* Even when the agent closed early (a refused peer), its reason may be waiting to be read. */
+    send_r = r;
     r = fd_read_exact(c->fd, hdr, sizeof(hdr));
+    if (r < 0 && send_r < 0) {
+        set_error(c, "agent closed the connection: %s", strerror(-send_r));
+        return send_r;
+    }
     if (r < 0) {
         if (r == -EAGAIN)
             r = -ETIMEDOUT;
@@ -166,7 +172,8 @@ static int transact(struct hwsign_client *c, struct sbuf *req, uint32_t id, uint
     r = proto_get_header(body, &type, &rid);
     if (r < 0)
         return r;
-    if (rid != id) {
+    /* A connection-level refusal carries id 0: it answers whatever we sent. */
+    if (rid != id && !(rid == 0 && type == HWSIGN_MSG_FAILURE)) {
         set_error(c, "agent replied to request %u, expected %u", rid, id);
         return -EPROTO;
     }

@@ -329,6 +329,9 @@ int sbuf_get_cstring(struct sbuf *b, size_t max, char **ret)
         return r;
     if (peek > max)
         return -EMSGSIZE;
+    /* Allocate only for bytes that are really there, not for what a peer declares. */
+    if (sbuf_len(b) - 4 < peek)
+        return -EBADMSG;
     s = malloc((size_t)peek + 1);
     if (!s)
         return -ENOMEM;

@@ -30,7 +30,16 @@ const char *secret_str(const struct secret *s);
 const uint8_t *secret_data(const struct secret *s);
 /* Constant-time equality of two byte strings of equal length; false if lengths differ. */
 bool secret_equal(const void *a, size_t alen, const void *b, size_t blen);
-/* Sets up a locked secure heap for the process (agent start); 0 or -errno. */
+/* Bounds of secret_heap_init()'s size (bytes, a power of two in between). */
+#define SECRET_HEAP_MIN_SIZE (16u * 1024u)
+#define SECRET_HEAP_MAX_SIZE (64u * 1024u * 1024u)
+/*
+ * Sets up a locked secure heap for the process (agent start, before any secret exists);
+ * 0 or -errno. -EINVAL if size is not a power of two within the bounds above, -EALREADY if a
+ * secure heap already exists, -EPERM if the arena could not be locked (mlock, RLIMIT_MEMLOCK)
+ * or excluded from core dumps: it is then torn down again and secrets use the normal heap
+ * (still wiped on free), -ENOMEM if it could not be mapped.
+ */
 int secret_heap_init(size_t size);
 /* Wipes memory the compiler may not optimise away. */
 void secret_wipe(void *p, size_t len);

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Shared declarations of the hwsign command-line tool: the command table entry type, the
+ * command groups (one file each) and the helpers they share.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <hwsign/hwsign.h>
+
+#include "macro.h"
+
+/* Cleanup functions for libhwsign objects. */
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct hwsign_client *, hwsign_disconnect);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct hwsign_status *, hwsign_status_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct hwsign_key_info *, hwsign_key_info_free);
+
+/* State from the global options, handed to every command. */
+struct cli_context {
+    const char *socket; /* --socket PATH; NULL = hwsign_default_socket() */
+};
+
+/*
+ * A command or subcommand. run() gets argv[0] = its own name, parses its options with
+ * getopt_long (optind reset by the callee) and returns an enum cli_exit value.
+ */
+struct cli_command {
+    const char *name;
+    int (*run)(int argc, char *argv[], const struct cli_context *ctx);
+};
+
+/* Command groups: argv[0] is "key", "sign", ... */
+int cmd_key(int argc, char *argv[], const struct cli_context *ctx);
+int cmd_sign(int argc, char *argv[], const struct cli_context *ctx);
+int cmd_verify(int argc, char *argv[], const struct cli_context *ctx);
+int cmd_status(int argc, char *argv[], const struct cli_context *ctx);
+
+/*
+ * Connects to the agent (ctx->socket or the library default). On failure prints the one-line
+ * error and returns the exit status; 0 on success.
+ */
+int cli_connect(const struct cli_context *ctx, struct hwsign_client **ret);
+
+/*
+ * SHA-256 of a file, streaming with bounded memory; path "-" reads stdin to EOF.
+ * 0 or -errno (ret written on success only).
+ */
+int hash_input_sha256(const char *path, uint8_t ret[static 32]);
