@@ -11,6 +11,23 @@
 #include "policy.h"
 #include "proto.h"
 
+/* Routing lives beside the dispatcher (not in main.c) so hwsign_agent_core links on its own. */
+struct backend_slot *agent_backend(struct agent *a, const char *name)
+{
+    if (!name || !name[0])
+        return a->nbackends == 1 ? &a->backends[0] : NULL;
+    for (size_t i = 0; i < a->nbackends; i++)
+        if (streq(a->backends[i].b->name, name))
+            return &a->backends[i];
+    return NULL;
+}
+
+struct backend_slot *agent_backend_of_key(struct agent *a, const struct key_record *k)
+{
+    struct backend_slot *s = agent_backend(a, k->backend);
+    return s && streq(s->b->ops->kind, k->kind) ? s : NULL;
+}
+
 static const struct dispatch_entry dispatch_table[] = {
     {HWSIGN_MSG_STATUS, DISPATCH_WHILE_STOP, handle_status},
     {HWSIGN_MSG_LIST_KEYS, DISPATCH_WHILE_STOP, handle_list_keys},
@@ -98,4 +115,27 @@ int dispatch_submit(struct agent *a, struct conn *c, struct backend_slot *s, str
     c->pending_type = type;
     c->pending_deadline_ms = j->deadline_ms;
     return 1;
+}
+
+const char *dispatch_strerror(int err)
+{
+    switch (-err) {
+    case EKEYREJECTED:
+        return "the token rejected the configured PIN (not retried; fix the PIN and restart)";
+    case EKEYREVOKED:
+    case EKEYEXPIRED:
+        return "the PIN is locked or expired";
+    case ENODEV:
+        return "the token or device is unavailable";
+    case ETIMEDOUT:
+        return "the device did not answer before the deadline";
+    case ENOTRECOVERABLE:
+        return "the device returned a signature that does not verify";
+    case ESHUTDOWN:
+        return "the agent is stopping";
+    case ENOKEY:
+        return "no such key on the device";
+    default:
+        return strerror(-err);
+    }
 }

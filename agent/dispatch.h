@@ -47,6 +47,9 @@ struct job;
 int dispatch_submit(struct agent *a, struct conn *c, struct backend_slot *s, struct job *j,
                     uint32_t id, uint8_t type);
 
+/* Human explanation of a backend failure for replies and logs. */
+const char *dispatch_strerror(int err);
+
 /* Handlers (handle-keys.c, handle-sign.c). */
 int handle_status(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 int handle_list_keys(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);

@@ -256,10 +256,10 @@ static void fail_job(struct agent *a, struct conn *c, struct job *j, const char 
 {
     struct log_fields f = {.peer = c ? &c->peer : NULL, .key = j->key,
                            .native = j->errmsg[0] ? j->errmsg : NULL};
-    log_event(LOG_ERR, &f, "%s key '%s' failed: %s", what, j->key, strerror(-j->result));
+    log_event(LOG_ERR, &f, "%s key '%s' failed: %s", what, j->key, dispatch_strerror(j->result));
     if (c)
-        conn_reply_error(a, c, j->req_id, j->result, "%s key '%s' failed: %s%s%s", what, j->key,
-                         strerror(-j->result), j->errmsg[0] ? ": " : "", j->errmsg);
+        conn_reply_error(a, c, j->req_id, j->result, "backend '%s': %s%s%s", j->backend,
+                         dispatch_strerror(j->result), j->errmsg[0] ? "; " : "", j->errmsg);
 }
 
 /* Create/import finished on the device: persist the registration, then answer. */

@@ -78,10 +78,11 @@ static void sign_done(struct agent *a, struct conn *c, struct job *j)
 
     if (j->result < 0) {
         f.native = j->errmsg[0] ? j->errmsg : NULL;
-        log_event(LOG_ERR, &f, "signing with key '%s' failed: %s", j->key, strerror(-j->result));
+        log_event(LOG_ERR, &f, "signing with key '%s' failed: %s", j->key,
+                  dispatch_strerror(j->result));
         if (c)
-            conn_reply_error(a, c, j->req_id, j->result, "signing with key '%s' failed: %s%s%s",
-                             j->key, strerror(-j->result), j->errmsg[0] ? ": " : "", j->errmsg);
+            conn_reply_error(a, c, j->req_id, j->result, "backend '%s': %s%s%s", j->backend,
+                             dispatch_strerror(j->result), j->errmsg[0] ? "; " : "", j->errmsg);
         return;
     }
     f.msgid = LOG_ID_SIGNED;

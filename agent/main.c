@@ -20,22 +20,6 @@
 #define AGENT_SECURE_HEAP (64u * 1024u)
 #define AGENT_STOP_WORKER_MS 2000u
 
-struct backend_slot *agent_backend(struct agent *a, const char *name)
-{
-    if (!name || !name[0])
-        return a->nbackends == 1 ? &a->backends[0] : NULL;
-    for (size_t i = 0; i < a->nbackends; i++)
-        if (streq(a->backends[i].b->name, name))
-            return &a->backends[i];
-    return NULL;
-}
-
-struct backend_slot *agent_backend_of_key(struct agent *a, const struct key_record *k)
-{
-    struct backend_slot *s = agent_backend(a, k->backend);
-    return s && streq(s->b->ops->kind, k->kind) ? s : NULL;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f,
