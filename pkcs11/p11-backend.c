@@ -59,6 +59,11 @@ _printf_(3, 4) static void set_state(struct p11_backend *b, enum hwsign_backend_
     pthread_mutex_unlock(&b->detail_lock);
 }
 
+static bool is_open(struct p11_backend *b)
+{
+    return atomic_load(&b->state) == HWSIGN_BACKEND_OK && b->tok.logged_in;
+}
+
 static void cache_drop(struct p11_backend *b, size_t i)
 {
     free(b->cache[i].locator);
@@ -83,7 +88,7 @@ static void teardown(struct p11_backend *b)
 static int op_begin(struct p11_backend *b)
 {
     p11_lock();
-    if (atomic_load(&b->state) != HWSIGN_BACKEND_OK || !b->tok.logged_in) {
+    if (!is_open(b)) {
         p11_unlock();
         return p11_token_failf(&b->tok, -ENODEV, "token '%s' is not open", b->tok.label);
     }
@@ -104,24 +109,11 @@ static int op_end(struct p11_backend *b, int r)
     return r;
 }
 
-static int p11_open(struct key_backend *kb)
+/* (Re)builds the token from scratch and sets the state. Caller holds p11_lock. */
+static int open_locked(struct p11_backend *b)
 {
-    struct p11_backend *b = to_p11(kb);
     int r;
 
-    switch (atomic_load(&b->state)) {
-    case HWSIGN_BACKEND_PIN_REJECTED:
-        return -EKEYREJECTED; /* t->err still names the C_Login failure */
-    case HWSIGN_BACKEND_LOCKED_OUT:
-        return -EKEYREVOKED;
-    default:
-        break;
-    }
-    p11_lock();
-    if (atomic_load(&b->state) == HWSIGN_BACKEND_OK && b->tok.logged_in) {
-        p11_unlock();
-        return 0;
-    }
     teardown(b);
     r = p11_token_open(&b->tok, b->pin);
     if (r == 0)
@@ -135,8 +127,27 @@ static int p11_open(struct key_backend *kb)
     else
         set_state(b, HWSIGN_BACKEND_UNAVAILABLE, "token '%s' unavailable: %s", b->tok.label,
                   b->tok.err);
-    p11_unlock();
     return r == 0 || r == -EKEYREJECTED || r == -EKEYREVOKED || r == -ENOMEM ? r : -ENODEV;
+}
+
+static int p11_open(struct key_backend *kb)
+{
+    struct p11_backend *b = to_p11(kb);
+    int r = 0;
+
+    switch (atomic_load(&b->state)) {
+    case HWSIGN_BACKEND_PIN_REJECTED:
+        return -EKEYREJECTED; /* t->err still names the C_Login failure */
+    case HWSIGN_BACKEND_LOCKED_OUT:
+        return -EKEYREVOKED;
+    default:
+        break;
+    }
+    p11_lock();
+    if (!is_open(b))
+        r = open_locked(b);
+    p11_unlock();
+    return r;
 }
 
 /* Key names become CKA_LABELs: the agent's name rule, checked here too. */

@@ -22,6 +22,13 @@ const char *const p11_default_module_dirs[] = {"/usr/lib", "/usr/lib64", "/usr/l
 
 static pthread_mutex_t p11_mutex = PTHREAD_MUTEX_INITIALIZER;
 
+/* Loaded modules, guarded by p11_mutex. */
+static struct module_ref {
+    char *path;
+    PKCS11_CTX *ctx;
+    unsigned refs;
+} modules[P11_MAX_MODULES];
+
 void p11_lock(void)
 {
     pthread_mutex_lock(&p11_mutex);
@@ -146,32 +153,60 @@ int p11_module_check(const char *path, const char *const *dirs, char **ret_realp
     return 0;
 }
 
-int p11_module_load(const char *realpath, PKCS11_CTX **ret_ctx, CK_RV *ret_rv)
+int p11_module_acquire(const char *realpath, PKCS11_CTX **ret_ctx, CK_RV *ret_rv)
 {
+    struct module_ref *free_slot = NULL;
     PKCS11_CTX *ctx;
+    char *path;
 
+    for (size_t i = 0; i < P11_MAX_MODULES; i++) {
+        if (modules[i].path && streq(modules[i].path, realpath)) {
+            modules[i].refs++;
+            *ret_ctx = modules[i].ctx;
+            return 0;
+        }
+        if (!modules[i].path && !free_slot)
+            free_slot = &modules[i];
+    }
+    if (!free_slot) {
+        *ret_rv = P11_RV_NONE;
+        return -EMFILE;
+    }
+    path = strdup(realpath);
     ERR_clear_error();
-    ctx = PKCS11_CTX_new();
+    ctx = path ? PKCS11_CTX_new() : NULL;
     if (!ctx) {
+        free(path);
         *ret_rv = CKR_HOST_MEMORY;
         return -ENOMEM;
     }
     if (PKCS11_CTX_load(ctx, realpath) < 0) {
         *ret_rv = p11_rv_take();
         PKCS11_CTX_free(ctx);
+        free(path);
         return -ENODEV;
     }
+    *free_slot = (struct module_ref){path, ctx, 1};
     *ret_ctx = ctx;
     return 0;
 }
 
-void p11_module_unload(PKCS11_CTX *ctx)
+void p11_module_release(PKCS11_CTX *ctx)
 {
     if (!ctx)
         return;
-    PKCS11_CTX_unload(ctx);
-    PKCS11_CTX_free(ctx);
-    ERR_clear_error(); /* C_Finalize on a vanished device may leave noise */
+    for (size_t i = 0; i < P11_MAX_MODULES; i++) {
+        if (modules[i].ctx != ctx)
+            continue;
+        if (--modules[i].refs > 0)
+            return;
+        PKCS11_CTX_unload(ctx);
+        PKCS11_CTX_free(ctx);
+        free(modules[i].path);
+        modules[i] = (struct module_ref){0};
+        ERR_clear_error(); /* C_Finalize on a vanished device may leave noise */
+        return;
+    }
 }
 
 int p11_module_function_list(const char *realpath, CK_FUNCTION_LIST **ret)

@@ -8,11 +8,15 @@
  *
  * libp11 0.4.12 is not safe for concurrent use (races fixed only in 0.4.20), so every call
  * into libp11 or a module function list, from any backend instance, happens under the one
- * lock below. Each backend instance loads its own PKCS11_CTX; a second C_Initialize of the
- * same module returns CKR_CRYPTOKI_ALREADY_INITIALIZED, which libp11 accepts. Unloading one
- * instance's context calls C_Finalize for the whole module, so other instances of the same
- * module then see CKR_CRYPTOKI_NOT_INITIALIZED and recover through their normal teardown and
- * re-open path.
+ * lock.
+ *
+ * Contexts are shared: all instances using one module path hold references to one
+ * PKCS11_CTX (the module is a process-wide singleton anyway: one C_Initialize/C_Finalize
+ * state). The last release unloads it, which calls C_Finalize; that is also what makes
+ * SoftHSM rescan its token directory after a token error. Instances enumerate slots on the
+ * shared context themselves. Two instances on the same token share the module's login state
+ * and each closing one closes all sessions of that slot (C_CloseAllSessions): configure one
+ * instance per token.
  *
  * No fork() happens in pkcs11/; the agent must not fork after loading a module.
  */
@@ -24,6 +28,7 @@
 #include <p11-kit/pkcs11.h>
 
 #define P11_ERR_MAX 256u /* last-error and detail texts */
+#define P11_MAX_MODULES 16u /* distinct modules loaded at once (HWSIGN_MAX_BACKENDS) */
 
 /* The process-wide libp11 lock. Not recursive. */
 void p11_lock(void);
@@ -40,13 +45,18 @@ int p11_module_check(const char *path, const char *const *dirs, char **ret_realp
                      size_t err_len);
 
 /*
- * PKCS11_CTX_new + PKCS11_CTX_load (dlopen, C_GetFunctionList, C_Initialize). Caller holds
- * p11_lock. -ENOMEM, or -ENODEV with the CK_RV (P11_RV_NONE if libp11 gave none) in *ret_rv.
+ * A reference to the context of the module at realpath, loading it (PKCS11_CTX_new +
+ * PKCS11_CTX_load: dlopen, C_GetFunctionList, C_Initialize) if no instance holds it yet.
+ * Caller holds p11_lock. -ENOMEM, -EMFILE past P11_MAX_MODULES modules, or -ENODEV with the
+ * CK_RV (P11_RV_NONE if libp11 gave none) in *ret_rv.
  */
-int p11_module_load(const char *realpath, PKCS11_CTX **ret_ctx, CK_RV *ret_rv);
+int p11_module_acquire(const char *realpath, PKCS11_CTX **ret_ctx, CK_RV *ret_rv);
 
-/* PKCS11_CTX_unload (C_Finalize, dlclose) + PKCS11_CTX_free. Caller holds p11_lock. NULL ok. */
-void p11_module_unload(PKCS11_CTX *ctx);
+/*
+ * Drops a reference; the last one unloads the module (PKCS11_CTX_unload: C_Finalize, dlclose;
+ * PKCS11_CTX_free). Caller holds p11_lock and has released its slots. NULL ok.
+ */
+void p11_module_release(PKCS11_CTX *ctx);
 
 /*
  * The function list of the module libp11 already loaded from realpath (dlopen with

@@ -47,7 +47,7 @@ void p11_token_close(struct p11_token *t)
     t->slot_id = 0;
     t->logged_in = false;
     t->fl = NULL;
-    p11_module_unload(t->ctx);
+    p11_module_release(t->ctx);
     t->ctx = NULL;
 }
 
@@ -82,9 +82,12 @@ static int open_and_login(struct p11_token *t, const struct secret *pin)
     CK_RV rv;
     int r;
 
-    r = p11_module_load(t->module, &t->ctx, &rv);
+    r = p11_module_acquire(t->module, &t->ctx, &rv);
     if (r == -ENOMEM)
         return p11_token_failf(t, r, "PKCS11_CTX_new: out of memory");
+    if (r == -EMFILE)
+        return p11_token_failf(t, -ENODEV, "more than %u PKCS#11 modules loaded",
+                               P11_MAX_MODULES);
     if (r < 0) {
         p11_token_fail(t, "C_Initialize", rv);
         return -ENODEV;

@@ -54,7 +54,10 @@ struct p11_token {
  */
 int p11_token_open(struct p11_token *t, const struct secret *pin);
 
-/* Releases slots and unloads the module (C_Finalize). Safe on a closed or half-open token. */
+/*
+ * Releases the slots (closing their sessions) and the module reference (the last one calls
+ * C_Finalize). Safe on a closed or half-open token.
+ */
 void p11_token_close(struct p11_token *t);
 
 /*

@@ -109,6 +109,20 @@ static bool decimal_ok(const uint8_t *v, size_t len, size_t max_digits)
     return true;
 }
 
+/* Decimal that fits a CK_SLOT_ID (unsigned long). */
+static bool slot_id_ok(const struct p11_uri_attr *a)
+{
+    unsigned long v = 0;
+
+    if (a->len == 0)
+        return false;
+    for (size_t i = 0; i < a->len; i++)
+        if (!is_digit((char)a->value[i]) || __builtin_mul_overflow(v, 10ul, &v) ||
+            __builtin_add_overflow(v, (unsigned long)(a->value[i] - '0'), &v))
+            return false;
+    return true;
+}
+
 static bool libver_ok(const struct p11_uri_attr *a)
 {
     const char *dot = memchr(a->value, '.', a->len);
@@ -134,8 +148,7 @@ static int attr_check(const struct p11_uri *u, const struct p11_uri_attr *a)
         (memchr(a->value, 0, a->len) ||
          !in_list((const char *)a->value, type_values, ELEMENTSOF(type_values))))
         return -EINVAL;
-    /* CK_SLOT_ID is an unsigned long: 19 digits always fit in 64 bits. */
-    if (streq(a->name, "slot-id") && !decimal_ok(a->value, a->len, 19))
+    if (streq(a->name, "slot-id") && !slot_id_ok(a))
         return -EINVAL;
     if (streq(a->name, "library-version") && !libver_ok(a))
         return -EINVAL;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE /* memmem */
 /* Hide every deprecated OpenSSL declaration: this module must build on the 3.0 API alone. */
-#define OPENSSL_API_COMPAT 30000
+#define OPENSSL_API_COMPAT    30000
 #define OPENSSL_NO_DEPRECATED 1
 
 #include "crypto.h"
@@ -45,9 +45,9 @@ static const struct {
     enum hwsign_alg alg;
     const char *name;
 } alg_table[] = {
-    {HWSIGN_ALG_ECDSA_P256, "ecdsa-p256"},
-    {HWSIGN_ALG_ECDSA_P384, "ecdsa-p384"},
-    {HWSIGN_ALG_RSA_3072, "rsa-3072"},
+        {HWSIGN_ALG_ECDSA_P256, "ecdsa-p256"},
+        {HWSIGN_ALG_ECDSA_P384, "ecdsa-p384"},
+        {HWSIGN_ALG_RSA_3072, "rsa-3072"},
 };
 
 static const struct {
@@ -55,9 +55,9 @@ static const struct {
     const char *name; /* our name, also a fetchable OpenSSL alias */
     size_t len;
 } hash_table[] = {
-    {HWSIGN_HASH_SHA256, "sha256", 32},
-    {HWSIGN_HASH_SHA384, "sha384", 48},
-    {HWSIGN_HASH_SHA512, "sha512", 64},
+        {HWSIGN_HASH_SHA256, "sha256", 32},
+        {HWSIGN_HASH_SHA384, "sha384", 48},
+        {HWSIGN_HASH_SHA512, "sha512", 64},
 };
 
 enum hwsign_alg alg_from_name(const char *name)

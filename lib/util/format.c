@@ -9,7 +9,8 @@
 #include "macro.h"
 
 static const char hex_digits[] = "0123456789abcdef";
-static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Decoded value of a base64 character, -1 for anything outside the alphabet. */
 static int b64_value(char c)

@@ -77,10 +77,10 @@ int parse_duration_ms(const char *s, uint64_t *ret_ms)
         const char *suffix;
         uint64_t ms;
     } units[] = {
-        {"", MS_PER_SECOND}, /* a bare number counts seconds */
-        {"ms", 1},
-        {"s", MS_PER_SECOND},
-        {"m", MS_PER_MINUTE},
+            {"", MS_PER_SECOND}, /* a bare number counts seconds */
+            {"ms", 1},
+            {"s", MS_PER_SECOND},
+            {"m", MS_PER_MINUTE},
     };
     uint64_t v, ms;
     size_t n = 0;
