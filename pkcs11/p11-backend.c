@@ -102,8 +102,7 @@ static int op_end(struct p11_backend *b, int r)
         r = -ENODEV;
     if (r == -ENODEV) {
         teardown(b);
-        set_state(b, HWSIGN_BACKEND_UNAVAILABLE, "token '%s' lost: %s", b->tok.label,
-                  b->tok.err);
+        set_state(b, HWSIGN_BACKEND_UNAVAILABLE, "token '%s' lost: %s", b->tok.label, b->tok.err);
     }
     p11_unlock();
     return r;
@@ -195,8 +194,9 @@ static int parse_locator(struct p11_backend *b, const char *locator, struct p11_
     if (r < 0)
         return p11_token_failf(t, r, "locator is not a valid PKCS#11 URI (RFC 7512)");
     if (p11_uri_get(u, "pin-value"))
-        return p11_token_failf(t, -EINVAL, "refusing a PKCS#11 URI with pin-value: a PIN must "
-                                           "never be stored in a key registration");
+        return p11_token_failf(t, -EINVAL,
+                               "refusing a PKCS#11 URI with pin-value: a PIN must "
+                               "never be stored in a key registration");
     a = p11_uri_get(u, "token");
     if (a && (a->len != strlen(t->label) || memcmp(a->value, t->label, a->len) != 0))
         return p11_token_failf(t, -EINVAL, "URI names another token; this backend serves '%s'",
@@ -210,10 +210,10 @@ static int parse_locator(struct p11_backend *b, const char *locator, struct p11_
                               t->slot->token->serialnr};
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
             a = p11_uri_get(u, names[i]);
-            if (a && (!vals[i] || a->len != strlen(vals[i]) ||
-                      memcmp(a->value, vals[i], a->len) != 0))
-                return p11_token_failf(t, -EINVAL, "URI %s does not match token '%s'",
-                                       names[i], t->label);
+            if (a &&
+                (!vals[i] || a->len != strlen(vals[i]) || memcmp(a->value, vals[i], a->len) != 0))
+                return p11_token_failf(t, -EINVAL, "URI %s does not match token '%s'", names[i],
+                                       t->label);
         }
     }
     ref->object = p11_uri_get_str(u, "object", &r);
@@ -252,10 +252,9 @@ static int p11_import(struct key_backend *kb, const char *locator, char **ret_lo
         return r;
     r = parse_locator(b, locator, &u, &ref);
     if (r == 0)
-        r = p11_token_find_key(&b->tok, ref.id, ref.id_len, ref.object, &key, id, &id_len,
-                               &label);
+        r = p11_token_find_key(&b->tok, ref.id, ref.id_len, ref.object, &key, id, &id_len, &label);
     if (r == 0)
-        r = p11_sign_key_info(&b->tok, key, &alg, &spki, &spki_len);
+        r = p11_sign_key_info(&b->tok, id, id_len, &alg, &spki, &spki_len);
     if (r == 0) {
         r = p11_uri_format_key(b->tok.label, label, id, id_len, &canon);
         if (r < 0)
@@ -293,7 +292,7 @@ static int create_locked(struct p11_backend *b, const char *name, enum hwsign_al
     /* Re-enumerates, so libp11 lists the new key from now on. */
     r = p11_token_find_key(&b->tok, id, sizeof(id), name, &key, got_id, &got_len, NULL);
     if (r == 0)
-        r = p11_sign_key_info(&b->tok, key, &got_alg, &spki, &spki_len);
+        r = p11_sign_key_info(&b->tok, got_id, got_len, &got_alg, &spki, &spki_len);
     if (r == 0 && got_alg != alg)
         r = p11_token_failf(&b->tok, -EIO, "token generated a key of another algorithm");
     if (r == 0) {
@@ -416,8 +415,7 @@ static int p11_destroy(struct key_backend *kb, const char *locator)
     return op_end(b, r);
 }
 
-static enum hwsign_backend_state p11_health(struct key_backend *kb, char *detail,
-                                            size_t detail_len)
+static enum hwsign_backend_state p11_health(struct key_backend *kb, char *detail, size_t detail_len)
 {
     struct p11_backend *b = to_p11(kb);
     enum hwsign_backend_state st;
@@ -453,15 +451,15 @@ static void p11_free(struct key_backend *kb)
 }
 
 static const struct key_backend_ops p11_ops = {
-    .kind = "pkcs11",
-    .open = p11_open,
-    .create = p11_create,
-    .import = p11_import,
-    .sign = p11_sign,
-    .destroy = p11_destroy,
-    .health = p11_health,
-    .last_error = p11_last_error,
-    .free = p11_free,
+        .kind = "pkcs11",
+        .open = p11_open,
+        .create = p11_create,
+        .import = p11_import,
+        .sign = p11_sign,
+        .destroy = p11_destroy,
+        .health = p11_health,
+        .last_error = p11_last_error,
+        .free = p11_free,
 };
 
 _printf_(3, 4) static int cfg_err(char *err, size_t len, const char *fmt, ...)

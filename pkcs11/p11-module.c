@@ -17,8 +17,8 @@
 #include "p11-rv.h"
 #include "pkcs11.h"
 
-const char *const p11_default_module_dirs[] = {"/usr/lib", "/usr/lib64", "/usr/local/lib",
-                                               "/opt", NULL};
+const char *const p11_default_module_dirs[] = {"/usr/lib", "/usr/lib64", "/usr/local/lib", "/opt",
+                                               NULL};
 
 static pthread_mutex_t p11_mutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -54,8 +54,7 @@ _printf_(3, 4) static void set_err(char *err, size_t len, const char *fmt, ...)
 /* Owned by root or us, and not writable by group or others. */
 static bool owner_mode_ok(const struct stat *st)
 {
-    return (st->st_uid == 0 || st->st_uid == geteuid()) &&
-           (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
+    return (st->st_uid == 0 || st->st_uid == geteuid()) && (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }
 
 /* If real lies below dir (a canonical directory), the length of dir's prefix, else 0. */
@@ -83,8 +82,8 @@ static int check_dirs(char *real, size_t prefix, char *err, size_t err_len)
         int r = stat(slash == real ? "/" : real, &st);
         if (r < 0) {
             r = -errno;
-            set_err(err, err_len, "cannot stat module directory %s: %s",
-                    slash == real ? "/" : real, strerror(errno));
+            set_err(err, err_len, "cannot stat module directory %s: %s", slash == real ? "/" : real,
+                    strerror(errno));
         } else if (!owner_mode_ok(&st)) {
             r = -EPERM;
             set_err(err, err_len,

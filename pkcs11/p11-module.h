@@ -27,8 +27,8 @@
 #include <libp11.h>
 #include <p11-kit/pkcs11.h>
 
-#define P11_ERR_MAX 256u /* last-error and detail texts */
-#define P11_MAX_MODULES 16u /* distinct modules loaded at once (HWSIGN_MAX_BACKENDS) */
+#define P11_ERR_MAX     256u /* last-error and detail texts */
+#define P11_MAX_MODULES 16u  /* distinct modules loaded at once (HWSIGN_MAX_BACKENDS) */
 
 /* The process-wide libp11 lock. Not recursive. */
 void p11_lock(void);

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
 #include <openssl/x509.h>
 
 #include "p11-rv.h"
@@ -99,28 +102,153 @@ enum hwsign_alg p11_sign_pkey_alg(EVP_PKEY *pkey)
     }
 }
 
-int p11_sign_key_info(struct p11_token *t, PKCS11_KEY *key, enum hwsign_alg *ret_alg,
-                      uint8_t **ret_spki, size_t *ret_spki_len)
+#define P11_MAX_EC_PARAMS 32u   /* DER OID of a named curve */
+#define P11_MAX_EC_POINT  160u  /* DER OCTET STRING of an uncompressed P-384 point, with room */
+#define P11_MAX_MODULUS   1024u /* RSA-8192 */
+#define P11_MAX_EXPONENT  16u
+
+/* Reads one attribute into buf; -EOPNOTSUPP if absent or larger than cap. */
+static int get_attr(struct p11_token *t, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o,
+                    CK_ATTRIBUTE_TYPE type, void *buf, size_t cap, size_t *ret_len)
 {
-    EVP_PKEY *pub;
+    CK_ATTRIBUTE a = {type, buf, cap};
+    CK_RV rv = t->fl->C_GetAttributeValue(h, o, &a, 1);
+
+    if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_BUFFER_TOO_SMALL ||
+        rv == CKR_ATTRIBUTE_SENSITIVE)
+        return p11_token_failf(t, -EOPNOTSUPP, "key attribute 0x%lx unavailable",
+                               (unsigned long)type);
+    if (rv != CKR_OK)
+        return p11_token_fail(t, "C_GetAttributeValue", rv);
+    *ret_len = a.ulValueLen;
+    return 0;
+}
+
+static EVP_PKEY *from_params(const char *type, OSSL_PARAM *params)
+{
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+    EVP_PKEY *pk = NULL;
+
+    if (c && EVP_PKEY_fromdata_init(c) == 1 &&
+        EVP_PKEY_fromdata(c, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        pk = NULL;
+    EVP_PKEY_CTX_free(c);
+    return pk;
+}
+
+static int ec_public(struct p11_token *t, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, EVP_PKEY **ret)
+{
+    uint8_t params[P11_MAX_EC_PARAMS], point[P11_MAX_EC_POINT];
+    size_t params_len = 0, point_len = 0;
+    const uint8_t *p = point;
+    ASN1_OCTET_STRING *os;
+    char group[16];
+    int r;
+
+    r = get_attr(t, h, o, CKA_EC_PARAMS, params, sizeof(params), &params_len);
+    if (r == 0)
+        r = get_attr(t, h, o, CKA_EC_POINT, point, sizeof(point), &point_len);
+    if (r < 0)
+        return r;
+    if (params_len == sizeof(oid_p256) && memcmp(params, oid_p256, params_len) == 0)
+        snprintf(group, sizeof(group), "%s", SN_X9_62_prime256v1);
+    else if (params_len == sizeof(oid_p384) && memcmp(params, oid_p384, params_len) == 0)
+        snprintf(group, sizeof(group), "%s", SN_secp384r1);
+    else
+        return p11_token_failf(t, -EOPNOTSUPP, "EC key on a curve other than P-256/P-384");
+    /* CKA_EC_POINT is a DER OCTET STRING holding the uncompressed point. */
+    os = d2i_ASN1_OCTET_STRING(NULL, &p, (long)point_len);
+    if (!os || p != point + point_len) {
+        ASN1_OCTET_STRING_free(os);
+        return p11_token_failf(t, -EIO, "malformed CKA_EC_POINT");
+    }
+    OSSL_PARAM ps[] = {
+            OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+            OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, os->data, (size_t)os->length),
+            OSSL_PARAM_END,
+    };
+    *ret = from_params("EC", ps);
+    ASN1_OCTET_STRING_free(os);
+    return *ret ? 0 : p11_token_failf(t, -EIO, "token returned an invalid EC point");
+}
+
+static int rsa_public(struct p11_token *t, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, EVP_PKEY **ret)
+{
+    uint8_t n[P11_MAX_MODULUS], e[P11_MAX_EXPONENT];
+    size_t n_len = 0, e_len = 0;
+    OSSL_PARAM_BLD *bld = NULL;
+    OSSL_PARAM *ps = NULL;
+    BIGNUM *bn = NULL, *be = NULL;
+    int r;
+
+    r = get_attr(t, h, o, CKA_MODULUS, n, sizeof(n), &n_len);
+    if (r == 0)
+        r = get_attr(t, h, o, CKA_PUBLIC_EXPONENT, e, sizeof(e), &e_len);
+    if (r < 0)
+        return r;
+    bn = BN_bin2bn(n, (int)n_len, NULL);
+    be = BN_bin2bn(e, (int)e_len, NULL);
+    bld = OSSL_PARAM_BLD_new();
+    if (bn && be && bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) == 1 &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) == 1)
+        ps = OSSL_PARAM_BLD_to_param(bld);
+    *ret = ps ? from_params("RSA", ps) : NULL;
+    OSSL_PARAM_free(ps);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn);
+    BN_free(be);
+    return *ret ? 0 : p11_token_failf(t, -EIO, "token returned an invalid RSA public key");
+}
+
+/*
+ * The public key of the pair with CKA_ID id, read from the module directly: the public key
+ * object if there is one, else the private key's public attributes. (libp11 0.4.12 never
+ * frees the objects behind the public EVP keys it builds, and those keep its slot alive,
+ * including libp11's copy of the PIN.)
+ */
+static int public_half(struct p11_token *t, const uint8_t *id, size_t id_len, EVP_PKEY **ret)
+{
+    CK_KEY_TYPE kt = CKK_VENDOR_DEFINED;
+    CK_OBJECT_HANDLE o;
+    CK_SESSION_HANDLE h;
+    size_t len = 0;
+    int r;
+
+    r = p11_token_session(t, &h);
+    if (r < 0)
+        return r;
+    r = p11_token_find_object(t, h, CKO_PUBLIC_KEY, id, id_len, &o);
+    if (r == -ENOKEY)
+        r = p11_token_find_object(t, h, CKO_PRIVATE_KEY, id, id_len, &o);
+    if (r == -ENOKEY)
+        r = p11_token_failf(t, -ENOKEY, "key vanished");
+    if (r == 0)
+        r = get_attr(t, h, o, CKA_KEY_TYPE, &kt, sizeof(kt), &len);
+    if (r == 0 && kt == CKK_EC)
+        r = ec_public(t, h, o, ret);
+    else if (r == 0 && kt == CKK_RSA)
+        r = rsa_public(t, h, o, ret);
+    else if (r == 0)
+        r = p11_token_failf(t, -EOPNOTSUPP, "key type 0x%lx is not EC or RSA", (unsigned long)kt);
+    p11_token_session_close(t, h);
+    return r;
+}
+
+int p11_sign_key_info(struct p11_token *t, const uint8_t *id, size_t id_len,
+                      enum hwsign_alg *ret_alg, uint8_t **ret_spki, size_t *ret_spki_len)
+{
+    EVP_PKEY *pub = NULL;
     enum hwsign_alg alg;
     uint8_t *spki = NULL;
-    int len;
+    int len, r;
 
-    ERR_clear_error();
-    pub = PKCS11_get_public_key(key);
-    if (!pub) {
-        CK_RV rv = p11_rv_take();
-        if (rv == P11_RV_NONE)
-            return p11_token_failf(t, -EIO, "cannot read the public key of '%s'",
-                                   key->label ? key->label : "");
-        return p11_token_fail(t, "reading public key", rv);
-    }
+    r = public_half(t, id, id_len, &pub);
+    if (r < 0)
+        return r;
     alg = p11_sign_pkey_alg(pub);
     if (alg == HWSIGN_ALG_UNKNOWN) {
         EVP_PKEY_free(pub);
-        return p11_token_failf(t, -EOPNOTSUPP,
-                               "key is not ECDSA P-256, ECDSA P-384 or RSA-3072");
+        return p11_token_failf(t, -EOPNOTSUPP, "key is not ECDSA P-256, ECDSA P-384 or RSA-3072");
     }
     len = i2d_PUBKEY(pub, &spki);
     EVP_PKEY_free(pub);

@@ -17,8 +17,8 @@
 #include "p11-token.h"
 
 #define P11_KEYGEN_ID_LEN 16u /* random CKA_ID bytes of keys we generate */
-#define P11_RSA_BITS 3072u
-#define P11_RSA_EXPONENT 65537u
+#define P11_RSA_BITS      3072u
+#define P11_RSA_EXPONENT  65537u
 
 /*
  * Generates a key pair on the token with C_GenerateKeyPair in a session of our own (libp11
@@ -34,10 +34,11 @@ enum hwsign_alg p11_sign_pkey_alg(EVP_PKEY *pkey);
 
 /*
  * Algorithm (only ECDSA P-256, P-384 and RSA-3072 are accepted: -EOPNOTSUPP otherwise) and
- * DER SPKI of the key pair key belongs to. *ret_spki is a new buffer.
+ * DER SPKI of the key pair with CKA_ID id, read from the public key object (or the private
+ * key's public attributes). *ret_spki is a new buffer (free()).
  */
-int p11_sign_key_info(struct p11_token *t, PKCS11_KEY *key, enum hwsign_alg *ret_alg,
-                      uint8_t **ret_spki, size_t *ret_spki_len);
+int p11_sign_key_info(struct p11_token *t, const uint8_t *id, size_t id_len,
+                      enum hwsign_alg *ret_alg, uint8_t **ret_spki, size_t *ret_spki_len);
 
 /*
  * Signs digest (its length must match hash) with the token key behind pkey: ECDSA (DER

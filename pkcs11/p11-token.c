@@ -86,8 +86,7 @@ static int open_and_login(struct p11_token *t, const struct secret *pin)
     if (r == -ENOMEM)
         return p11_token_failf(t, r, "PKCS11_CTX_new: out of memory");
     if (r == -EMFILE)
-        return p11_token_failf(t, -ENODEV, "more than %u PKCS#11 modules loaded",
-                               P11_MAX_MODULES);
+        return p11_token_failf(t, -ENODEV, "more than %u PKCS#11 modules loaded", P11_MAX_MODULES);
     if (r < 0) {
         p11_token_fail(t, "C_Initialize", rv);
         return -ENODEV;
@@ -194,8 +193,8 @@ void p11_token_session_close(struct p11_token *t, CK_SESSION_HANDLE h)
 
 /* Finds up to max objects of class cls with id and (optional) label. */
 static int find_objects(struct p11_token *t, CK_SESSION_HANDLE h, CK_OBJECT_CLASS cls,
-                        const uint8_t *id, size_t id_len, const char *label,
-                        CK_OBJECT_HANDLE *objs, CK_ULONG max, CK_ULONG *ret_n)
+                        const uint8_t *id, size_t id_len, const char *label, CK_OBJECT_HANDLE *objs,
+                        CK_ULONG max, CK_ULONG *ret_n)
 {
     CK_ATTRIBUTE tmpl[3] = {{CKA_CLASS, &cls, sizeof(cls)}};
     CK_ULONG n = 1;
@@ -215,6 +214,17 @@ static int find_objects(struct p11_token *t, CK_SESSION_HANDLE h, CK_OBJECT_CLAS
     if (rv2 != CKR_OK)
         return p11_token_fail(t, "C_FindObjectsFinal", rv2);
     return 0;
+}
+
+int p11_token_find_object(struct p11_token *t, CK_SESSION_HANDLE h, CK_OBJECT_CLASS cls,
+                          const uint8_t *id, size_t id_len, CK_OBJECT_HANDLE *ret)
+{
+    CK_ULONG n = 0;
+    int r = find_objects(t, h, cls, id, id_len, NULL, ret, 1, &n);
+
+    if (r == 0 && n == 0)
+        return -ENOKEY; /* not recorded: callers decide whether absence is a failure */
+    return r;
 }
 
 /* Looks up the key in the module itself; fills id/label of the unique match. */
@@ -292,8 +302,7 @@ int p11_token_find_key(struct p11_token *t, const uint8_t *id, size_t id_len, co
     return p11_token_failf(t, -EIO, "libp11 does not list the key the module found");
 }
 
-int p11_token_destroy_key(struct p11_token *t, const uint8_t *id, size_t id_len,
-                          const char *label)
+int p11_token_destroy_key(struct p11_token *t, const uint8_t *id, size_t id_len, const char *label)
 {
     CK_OBJECT_HANDLE priv[P11_MAX_DESTROY], pub[P11_MAX_DESTROY];
     CK_ULONG n_priv = 0, n_pub = 0;

@@ -21,10 +21,10 @@
 #include "p11-module.h"
 #include "secret.h"
 
-#define P11_MAX_ID 64u             /* CKA_ID bytes we accept on keys we resolve */
-#define P11_MAX_LABEL 256u         /* CKA_LABEL bytes we accept on keys we resolve */
-#define P11_MAX_SLOTS 1024u        /* slots we are willing to scan */
-#define P11_TOKEN_LABEL_MAX 32u    /* CK_TOKEN_INFO.label is 32 bytes, blank padded */
+#define P11_MAX_ID          64u   /* CKA_ID bytes we accept on keys we resolve */
+#define P11_MAX_LABEL       256u  /* CKA_LABEL bytes we accept on keys we resolve */
+#define P11_MAX_SLOTS       1024u /* slots we are willing to scan */
+#define P11_TOKEN_LABEL_MAX 32u   /* CK_TOKEN_INFO.label is 32 bytes, blank padded */
 
 struct p11_token {
     /* configuration, owned */
@@ -35,7 +35,7 @@ struct p11_token {
     PKCS11_CTX *ctx;
     PKCS11_SLOT *slots;
     unsigned int n_slots;
-    PKCS11_SLOT *slot;    /* the slot holding our token (element of slots) */
+    PKCS11_SLOT *slot; /* the slot holding our token (element of slots) */
     CK_SLOT_ID slot_id;
     CK_FUNCTION_LIST *fl; /* same module's function list, for what libp11 0.4.12 lacks */
     bool logged_in;
@@ -70,9 +70,15 @@ void p11_token_close(struct p11_token *t);
 int p11_token_find_key(struct p11_token *t, const uint8_t *id, size_t id_len, const char *label,
                        PKCS11_KEY **ret, uint8_t *ret_id, size_t *ret_id_len, char **ret_label);
 
+/*
+ * First object of class cls with CKA_ID id in session h: 0, or -ENOKEY (not recorded in t)
+ * when there is none, or another -errno (recorded).
+ */
+int p11_token_find_object(struct p11_token *t, CK_SESSION_HANDLE h, CK_OBJECT_CLASS cls,
+                          const uint8_t *id, size_t id_len, CK_OBJECT_HANDLE *ret);
+
 /* Destroys the private and public key objects carrying id (and label, if non-NULL). */
-int p11_token_destroy_key(struct p11_token *t, const uint8_t *id, size_t id_len,
-                          const char *label);
+int p11_token_destroy_key(struct p11_token *t, const uint8_t *id, size_t id_len, const char *label);
 
 /*
  * After an operation failed with a CK_RV, asks the module whether our token is still there

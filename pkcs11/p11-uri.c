@@ -10,16 +10,26 @@
 
 #include "p11-uri.h"
 
-#define URI_UNRESERVED_EXTRA "-._~"
-#define URI_PATH_EXTRA       ":[]@!$'()*+,=&" /* RFC 7512 pk11-path-res-avail (+ '&') */
-#define URI_QUERY_EXTRA      ":[]@!$'()*+,=/?|"
-#define URI_EMIT_EXTRA       ":[]@!$'()*+," /* what we leave unencoded when emitting */
+#define URI_UNRESERVED_EXTRA  "-._~"
+#define URI_PATH_EXTRA        ":[]@!$'()*+,=&" /* RFC 7512 pk11-path-res-avail (+ '&') */
+#define URI_QUERY_EXTRA       ":[]@!$'()*+,=/?|"
+#define URI_EMIT_EXTRA        ":[]@!$'()*+," /* what we leave unencoded when emitting */
 #define URI_MAX_LIBVER_DIGITS 9u             /* each of M and N in library-version */
 
 static const char *const path_names[] = {
-    "token", "manufacturer", "serial", "model", "library-manufacturer", "library-description",
-    "library-version", "object", "type", "id", "slot-description", "slot-manufacturer",
-    "slot-id",
+        "token",
+        "manufacturer",
+        "serial",
+        "model",
+        "library-manufacturer",
+        "library-description",
+        "library-version",
+        "object",
+        "type",
+        "id",
+        "slot-description",
+        "slot-manufacturer",
+        "slot-id",
 };
 static const char *const query_names[] = {"pin-source", "pin-value", "module-name", "module-path"};
 static const char *const type_values[] = {"public", "private", "cert", "secret-key", "data"};
@@ -59,8 +69,7 @@ static int hex_val(char c)
 }
 
 /* Decodes s[0..len) into a new NUL-terminated buffer. */
-static int pct_decode(const char *s, size_t len, const char *extra, uint8_t **ret,
-                      size_t *ret_len)
+static int pct_decode(const char *s, size_t len, const char *extra, uint8_t **ret, size_t *ret_len)
 {
     uint8_t *out = malloc(len + 1);
     size_t o = 0;

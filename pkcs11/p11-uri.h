@@ -21,7 +21,7 @@
 
 #include "macro.h"
 
-#define P11_URI_SCHEME "pkcs11:"
+#define P11_URI_SCHEME    "pkcs11:"
 #define P11_URI_MAX_ATTRS 32u /* attributes in one URI (RFC 7512 defines 17 standard ones) */
 
 struct p11_uri_attr {
