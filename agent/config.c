@@ -388,6 +388,15 @@ int config_parse(struct agent_config *c, const char *text, size_t len, char *err
     }
     if (p11 && (r = check_pkcs11(p11, err, errlen)) < 0)
         return r;
+    /* One instance per token: a second login on the same token is never PIN-checked by some
+     * modules, and closing either instance would close the other's sessions. */
+    for (size_t i = 0; i < c->n_pkcs11; i++)
+        for (size_t j = i + 1; j < c->n_pkcs11; j++)
+            if (streq(c->pkcs11[i].module, c->pkcs11[j].module) &&
+                streq(c->pkcs11[i].token, c->pkcs11[j].token))
+                return fail(err, errlen, -EINVAL,
+                            "line %d: [pkcs11 \"%s\"] uses the same token as [pkcs11 \"%s\"]",
+                            c->pkcs11[j].line, c->pkcs11[j].name, c->pkcs11[i].name);
     return 0;
 }
 

@@ -50,6 +50,8 @@ static int harden_process(void)
 
 static int start_backends(struct agent *a)
 {
+    char err[512];
+
     for (size_t i = 0; i < a->cfg->n_pkcs11; i++) {
         const struct pkcs11_section *s = &a->cfg->pkcs11[i];
         struct p11_config pc = {.name = s->name, .module = s->module, .token = s->token};
@@ -64,12 +66,10 @@ static int start_backends(struct agent *a)
             return r;
         }
         pc.pin = pin;
-        r = p11_backend_new(&pc, &b);
+        r = p11_backend_new_err(&pc, &b, err, sizeof(err));
         if (r < 0) {
             secret_free(pin);
-            log_error("[pkcs11 \"%s\"]: module %s: %s", s->name, s->module,
-                      r == -EPERM ? "not in an allowed directory or unsafe ownership/mode"
-                                  : strerror(-r));
+            log_error("[pkcs11 \"%s\"]: %s", s->name, err[0] ? err : strerror(-r));
             return r;
         }
         a->backends[a->nbackends].b = b;
