@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* SIGN_DIGEST: policy, key lookup, device job, verified signature back to the peer. */
 #include <errno.h>
+#include <openssl/evp.h>
 #include <string.h>
 
 #include "agent.h"
@@ -60,8 +61,13 @@ int handle_sign_digest(struct agent *a, struct conn *c, uint32_t id, struct sbuf
     j->scheme = q.scheme;
     memcpy(j->digest, q.digest, q.digest_len);
     j->digest_len = q.digest_len;
-    memcpy(j->spki, k->spki, k->spki_len);
-    j->spki_len = k->spki_len;
+    /* A reference, not a copy: the key may be deleted while the job waits. */
+    if (EVP_PKEY_up_ref(k->pub) != 1) {
+        job_free(j);
+        conn_reply_error(a, c, id, -ENOMEM, "agent out of memory");
+        return -ENOMEM;
+    }
+    j->pub = k->pub;
     return dispatch_submit(a, c, s, j, id, HWSIGN_MSG_SIGN_DIGEST);
 }
 

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "crypto.h"
 #include "fd-util.h"
 #include "format.h"
@@ -218,7 +220,8 @@ int keystore_open(const char *state_dir, struct keystore **ret, unsigned *ret_ba
             bad++;
             continue;
         }
-        if (load_one(ks, de->d_name, &ks->v[ks->n]) < 0) {
+        if (load_one(ks, de->d_name, &ks->v[ks->n]) < 0 ||
+            spki_parse(ks->v[ks->n].spki, ks->v[ks->n].spki_len, &ks->v[ks->n].pub) < 0) {
             bad++;
             continue;
         }
@@ -235,6 +238,8 @@ struct keystore *keystore_free(struct keystore *ks)
 {
     if (!ks)
         return NULL;
+    for (size_t i = 0; ks->v && i < ks->n; i++)
+        EVP_PKEY_free(ks->v[i].pub);
     free(ks->v);
     free(ks);
     return NULL;
@@ -288,6 +293,7 @@ int keystore_reserve(struct keystore *ks, const char *name)
 static void drop_at(struct keystore *ks, struct key_record *r)
 {
     size_t i = (size_t)(r - ks->v);
+    EVP_PKEY_free(r->pub);
     memmove(&ks->v[i], &ks->v[i + 1], (ks->n - i - 1) * sizeof(*ks->v));
     ks->n--;
 }
@@ -304,19 +310,25 @@ int keystore_commit(struct keystore *ks, const struct key_record *rec)
     struct key_record *r = find_any(ks, rec->name);
     char path[KEYSTORE_PATH_MAX];
     _cleanup_free_ char *text = NULL;
+    EVP_PKEY *pub = NULL;
     size_t len;
     int e;
 
     if (!r || !r->pending)
         return -ENOKEY;
-    e = key_record_format(rec, &text, &len);
+    e = spki_parse(rec->spki, rec->spki_len, &pub);
+    if (e >= 0)
+        e = key_record_format(rec, &text, &len);
     if (e >= 0)
         e = record_path(ks, rec->name, path, sizeof(path));
     if (e >= 0)
         e = write_file_atomic(path, text, len, 0600);
-    if (e < 0)
+    if (e < 0) {
+        EVP_PKEY_free(pub);
         return e;
+    }
     *r = *rec;
+    r->pub = pub;
     r->pending = false;
     return 0;
 }

@@ -24,6 +24,8 @@ struct key_record {
     uint8_t spki[HWSIGN_MAX_SPKI];
     size_t spki_len;
     bool pending; /* name reserved by an in-flight create/add; not usable yet */
+    /* spki parsed once (owned by the key store; jobs take their own reference). */
+    struct evp_pkey_st *pub;
 };
 
 struct keystore;

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "crypto.h"
 #include "macro.h"
 
@@ -53,6 +55,7 @@ struct job *job_free(struct job *j)
         return NULL;
     free(j->out_locator);
     free(j->out_spki);
+    EVP_PKEY_free(j->pub);
     explicit_bzero(j, sizeof(*j));
     free(j);
     return NULL;
@@ -191,9 +194,9 @@ static void execute(struct worker *w, struct job *j)
         return;
     }
     if (j->kind == JOB_SIGN) {
-        r = sig_verify_digest(j->spki, j->spki_len, (enum hwsign_hash)j->hash,
-                              (enum hwsign_scheme)j->scheme, j->digest, j->digest_len, j->sig,
-                              j->sig_len);
+        r = sig_verify_digest_pkey(j->pub, (enum hwsign_hash)j->hash,
+                                   (enum hwsign_scheme)j->scheme, j->digest, j->digest_len,
+                                   j->sig, j->sig_len);
         if (r < 0) {
             j->result = -ENOTRECOVERABLE;
             (void)snprintf(j->errmsg, sizeof(j->errmsg),

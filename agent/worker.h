@@ -45,8 +45,7 @@ struct job {
     uint8_t hash, scheme;
     uint8_t digest[HWSIGN_MAX_DIGEST];
     size_t digest_len;
-    uint8_t spki[HWSIGN_MAX_SPKI]; /* cached public key, for verify-after-sign */
-    size_t spki_len;
+    struct evp_pkey_st *pub; /* the key's public key (a reference), for verify-after-sign */
 
     /* Outputs (valid when result == 0). */
     int result;

@@ -395,18 +395,22 @@ int spki_fingerprint(const uint8_t *spki, size_t len, char **ret_hex)
     return hex_encode(digest, hash_len(HWSIGN_HASH_SHA256), ret_hex);
 }
 
-int sig_verify_digest(const uint8_t *spki, size_t spki_len, enum hwsign_hash hash,
-                      enum hwsign_scheme scheme, const uint8_t *digest, size_t digest_len,
-                      const uint8_t *sig, size_t sig_len)
+int spki_parse(const uint8_t *spki, size_t spki_len, EVP_PKEY **ret)
 {
-    _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
+    return parse_spki(spki, spki_len, ret);
+}
+
+int sig_verify_digest_pkey(EVP_PKEY *pkey, enum hwsign_hash hash, enum hwsign_scheme scheme,
+                           const uint8_t *digest, size_t digest_len, const uint8_t *sig,
+                           size_t sig_len)
+{
     _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL;
     _cleanup_(EVP_MD_freep) EVP_MD *md = NULL;
     size_t hl = hash_len(hash);
     bool rsa;
     int r;
 
-    if (hl == 0 || !digest || digest_len != hl)
+    if (!pkey || hl == 0 || !digest || digest_len != hl)
         return -EINVAL;
     if (scheme != HWSIGN_SCHEME_DEFAULT && scheme != HWSIGN_SCHEME_RSA_PSS)
         return -EINVAL;
@@ -414,9 +418,6 @@ int sig_verify_digest(const uint8_t *spki, size_t spki_len, enum hwsign_hash has
         return -EMSGSIZE;
     if (!sig || sig_len == 0)
         return -EBADMSG;
-    r = parse_spki(spki, spki_len, &pkey);
-    if (r < 0)
-        return r;
     rsa = EVP_PKEY_is_a(pkey, "RSA");
     if (!rsa && !EVP_PKEY_is_a(pkey, "EC"))
         return -EOPNOTSUPP;
@@ -444,6 +445,29 @@ int sig_verify_digest(const uint8_t *spki, size_t spki_len, enum hwsign_hash has
     if (EVP_PKEY_verify(ctx, sig, sig_len, digest, digest_len) != 1)
         return -EBADMSG;
     return 0;
+}
+
+int sig_verify_digest(const uint8_t *spki, size_t spki_len, enum hwsign_hash hash,
+                      enum hwsign_scheme scheme, const uint8_t *digest, size_t digest_len,
+                      const uint8_t *sig, size_t sig_len)
+{
+    _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
+    size_t hl = hash_len(hash);
+    int r;
+
+    /* Argument checks before the (slow) decode, so errors do not depend on the key. */
+    if (hl == 0 || !digest || digest_len != hl)
+        return -EINVAL;
+    if (scheme != HWSIGN_SCHEME_DEFAULT && scheme != HWSIGN_SCHEME_RSA_PSS)
+        return -EINVAL;
+    if (sig_len > HWSIGN_MAX_SIG)
+        return -EMSGSIZE;
+    if (!sig || sig_len == 0)
+        return -EBADMSG;
+    r = parse_spki(spki, spki_len, &pkey);
+    if (r < 0)
+        return r;
+    return sig_verify_digest_pkey(pkey, hash, scheme, digest, digest_len, sig, sig_len);
 }
 
 int ecdsa_raw_to_der(const uint8_t *raw, size_t raw_len, uint8_t **ret_der, size_t *ret_len)

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #include <hwsign/protocol.h>
 
 /* "ecdsa-p256" etc. <-> enum; unknown name gives HWSIGN_ALG_UNKNOWN. */
@@ -62,6 +64,16 @@ int spki_fingerprint(const uint8_t *spki, size_t len, char **ret_hex);
 int sig_verify_digest(const uint8_t *spki, size_t spki_len, enum hwsign_hash hash,
                       enum hwsign_scheme scheme, const uint8_t *digest, size_t digest_len,
                       const uint8_t *sig, size_t sig_len);
+/*
+ * The same with a key already parsed by spki_parse. Decoding an SPKI costs more than the
+ * verification itself in OpenSSL 3, so long-lived holders (the agent's key store) parse once.
+ * pkey is only read: one key may be used from several threads at once.
+ */
+int sig_verify_digest_pkey(EVP_PKEY *pkey, enum hwsign_hash hash, enum hwsign_scheme scheme,
+                           const uint8_t *digest, size_t digest_len, const uint8_t *sig,
+                           size_t sig_len);
+/* DER SPKI -> EVP_PKEY (EC or RSA). -EINVAL if unparsable. */
+int spki_parse(const uint8_t *spki, size_t len, EVP_PKEY **ret);
 
 /*
  * ECDSA raw r||s (each half n bytes) -> DER Ecdsa-Sig-Value into a new buffer. -EINVAL if
