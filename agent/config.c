@@ -17,12 +17,12 @@
 #include "parse.h"
 #include "secret-source.h"
 
-#define CONFIG_MAX_IDLE_MS (3600u * 1000u)
+#define CONFIG_MAX_IDLE_MS    (3600u * 1000u)
 #define CONFIG_MAX_TIMEOUT_MS (3600u * 1000u)
 #define CONFIG_MIN_TIMEOUT_MS 100u
-#define GETPW_BUF 16384u
+#define GETPW_BUF             16384u
 
-enum section_kind { SEC_NONE, SEC_AGENT, SEC_PKCS11, SEC_KEY };
+enum section_kind { SEC_NONE, SEC_AGENT, SEC_PKCS11, SEC_KEY, SEC_TPM };
 
 struct agent_config *config_new(void)
 {
@@ -140,6 +140,8 @@ static int parse_section(char *line, enum section_kind *kind, char name[static H
     }
     if (streq(line, "agent") && !sp)
         *kind = SEC_AGENT;
+    else if (streq(line, "tpm") && !sp)
+        *kind = SEC_TPM;
     else if (streq(line, "pkcs11") && sp)
         *kind = SEC_PKCS11;
     else if (streq(line, "key") && sp)
@@ -151,9 +153,9 @@ static int parse_section(char *line, enum section_kind *kind, char name[static H
 
 static int set_agent(struct agent_config *c, const char *k, char *v, uint64_t *seen)
 {
-    static const char *const names[] = {"state-dir",       "socket",          "socket-group",
-                                        "admin-group",     "admin-users",     "max-connections",
-                                        "idle-timeout",    "request-timeout", "log-target"};
+    static const char *const names[] = {"state-dir",    "socket",          "socket-group",
+                                        "admin-group",  "admin-users",     "max-connections",
+                                        "idle-timeout", "request-timeout", "log-target"};
     size_t i;
     uint64_t ms;
     uint32_t u;
@@ -260,6 +262,30 @@ static int set_key(struct key_policy *p, const char *k, char *v, uint64_t *seen)
     return -ENOENT;
 }
 
+/* A TCTI config string: "device:/dev/tpmrm0", "swtpm:path=/run/x.sock", "mssim:host=..". */
+static bool tcti_ok(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n > CONFIG_MAX_PATH || !isalnum((unsigned char)v[0]))
+        return false;
+    for (const char *p = v; *p; p++)
+        if (!isgraph((unsigned char)*p))
+            return false;
+    return true;
+}
+
+static int set_tpm(struct agent_config *c, const char *k, char *v, uint64_t *seen)
+{
+    if (!streq(k, "tcti"))
+        return -ENOENT;
+    if (*seen & 1)
+        return -EEXIST;
+    *seen |= 1;
+    if (!tcti_ok(v))
+        return -EINVAL;
+    return copy_value(c->tpm_tcti, sizeof(c->tpm_tcti), v);
+}
+
 static int check_pkcs11(const struct pkcs11_section *s, char *err, size_t errlen)
 {
     if (!s->module[0] || !s->token[0] || !s->pin[0])
@@ -318,15 +344,27 @@ int config_parse(struct agent_config *c, const char *text, size_t len, char *err
             if (r == -ENOENT)
                 return fail(err, errlen, -EINVAL, "line %d: unknown section", lineno);
             if (r < 0)
-                return fail(err, errlen, -EINVAL,
-                            "line %d: malformed section header (use [agent], [pkcs11 \"NAME\"] "
-                            "or [key \"NAME\"]; names use A-Z a-z 0-9 . _ -)",
-                            lineno);
+                return fail(
+                        err, errlen, -EINVAL,
+                        "line %d: malformed section header (use [agent], [tpm], [pkcs11 \"NAME\"] "
+                        "or [key \"NAME\"]; names use A-Z a-z 0-9 . _ -)",
+                        lineno);
             seen = 0;
             if (kind == SEC_AGENT) {
                 if (seen_sections & 1)
                     return fail(err, errlen, -EINVAL, "line %d: [agent] given twice", lineno);
                 seen_sections |= 1;
+            } else if (kind == SEC_TPM) {
+                if (c->have_tpm)
+                    return fail(err, errlen, -EINVAL, "line %d: [tpm] given twice", lineno);
+                for (size_t i = 0; i < c->n_pkcs11; i++)
+                    if (streq(c->pkcs11[i].name, CONFIG_TPM_BACKEND))
+                        return fail(err, errlen, -EINVAL,
+                                    "line %d: backend name \"tpm\" is taken by a [pkcs11] section",
+                                    lineno);
+                c->have_tpm = true;
+                c->tpm_line = lineno;
+                memcpy(c->tpm_tcti, CONFIG_DEFAULT_TCTI, sizeof(CONFIG_DEFAULT_TCTI));
             } else if (kind == SEC_PKCS11) {
                 if (p11 && (r = check_pkcs11(p11, err, errlen)) < 0)
                     return r;
@@ -334,9 +372,13 @@ int config_parse(struct agent_config *c, const char *text, size_t len, char *err
                     if (streq(c->pkcs11[i].name, name))
                         return fail(err, errlen, -EINVAL, "line %d: backend \"%s\" given twice",
                                     lineno, name);
-                if (c->n_pkcs11 >= HWSIGN_MAX_BACKENDS)
-                    return fail(err, errlen, -EMSGSIZE, "line %d: more than %u backends",
-                                lineno, HWSIGN_MAX_BACKENDS);
+                if (c->have_tpm && streq(name, CONFIG_TPM_BACKEND))
+                    return fail(err, errlen, -EINVAL,
+                                "line %d: backend name \"tpm\" is reserved for the [tpm] section",
+                                lineno);
+                if (c->n_pkcs11 + (c->have_tpm ? 1u : 0u) >= HWSIGN_MAX_BACKENDS)
+                    return fail(err, errlen, -EMSGSIZE, "line %d: more than %u backends", lineno,
+                                HWSIGN_MAX_BACKENDS);
                 p11 = &c->pkcs11[c->n_pkcs11++];
                 memset(p11, 0, sizeof(*p11));
                 memcpy(p11->name, name, sizeof(name));
@@ -345,8 +387,8 @@ int config_parse(struct agent_config *c, const char *text, size_t len, char *err
                 struct key_policy *nk;
                 for (size_t i = 0; i < c->n_keys; i++)
                     if (streq(c->keys[i].name, name))
-                        return fail(err, errlen, -EINVAL, "line %d: key \"%s\" given twice",
-                                    lineno, name);
+                        return fail(err, errlen, -EINVAL, "line %d: key \"%s\" given twice", lineno,
+                                    name);
                 if (c->n_keys >= CONFIG_MAX_KEY_POLICIES)
                     return fail(err, errlen, -EMSGSIZE, "line %d: more than %u key sections",
                                 lineno, CONFIG_MAX_KEY_POLICIES);
@@ -377,13 +419,16 @@ int config_parse(struct agent_config *c, const char *text, size_t len, char *err
             case SEC_PKCS11:
                 r = set_pkcs11(p11, k, v, &seen);
                 break;
+            case SEC_TPM:
+                r = set_tpm(c, k, v, &seen);
+                break;
             default:
                 r = set_key(key, k, v, &seen);
                 break;
             }
             if (r < 0)
-                return fail(err, errlen, r == -EMSGSIZE ? -EMSGSIZE : -EINVAL,
-                            "line %d: %s: %s", lineno, k, setting_error(r));
+                return fail(err, errlen, r == -EMSGSIZE ? -EMSGSIZE : -EINVAL, "line %d: %s: %s",
+                            lineno, k, setting_error(r));
         }
     }
     if (p11 && (r = check_pkcs11(p11, err, errlen)) < 0)
@@ -420,8 +465,7 @@ int config_load(struct agent_config *c, const char *path, char *err, size_t errl
                     "or others",
                     path);
     if (st.st_size > (off_t)HWSIGN_MAX_CONFIG)
-        return fail(err, errlen, -EMSGSIZE, "%s is larger than %u bytes", path,
-                    HWSIGN_MAX_CONFIG);
+        return fail(err, errlen, -EMSGSIZE, "%s is larger than %u bytes", path, HWSIGN_MAX_CONFIG);
     buf = malloc((size_t)st.st_size + 1);
     if (!buf)
         return -ENOMEM;

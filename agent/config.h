@@ -4,6 +4,7 @@
  *   [agent]            state-dir, socket, socket-group, admin-group, admin-users,
  *                      max-connections, idle-timeout, request-timeout, log-target
  *   [pkcs11 "NAME"]    module, token, pin            (one PKCS#11 token per section)
+ *   [tpm]              tcti                          (the TPM; backend instance "tpm")
  *   [key "NAME"]       allow-users, allow-groups     (who may sign with key NAME)
  * Parsing is strict: unknown sections or settings, duplicates and bad values are errors that
  * name the line. config_parse() touches no files or user databases (it is fuzzed);
@@ -21,6 +22,8 @@
 #define CONFIG_DEFAULT_PATH "/etc/hwsign/agent.conf"
 #define CONFIG_DEFAULT_STATE_DIR "/var/lib/hwsign"
 #define CONFIG_DEFAULT_SOCKET "/run/hwsign/agent.sock"
+#define CONFIG_DEFAULT_TCTI "device:/dev/tpmrm0"
+#define CONFIG_TPM_BACKEND "tpm" /* instance name of the TPM backend */
 #define CONFIG_MAX_PATH 1024u
 #define CONFIG_MAX_LINE 4096u
 #define CONFIG_MAX_KEY_POLICIES HWSIGN_MAX_KEYS
@@ -65,6 +68,10 @@ struct agent_config {
     uint64_t idle_timeout_ms;
     uint64_t request_timeout_ms;
     enum log_target log_target;
+
+    bool have_tpm;
+    char tpm_tcti[CONFIG_MAX_PATH + 1]; /* default CONFIG_DEFAULT_TCTI */
+    int tpm_line;
 
     struct pkcs11_section pkcs11[HWSIGN_MAX_BACKENDS];
     size_t n_pkcs11;

@@ -8,8 +8,9 @@ W=$T/work
 # Everything the agent touches belongs to nobody; the config stays root-owned and read-only.
 chown -R nobody:nogroup "$T/tokens" "$T/state" "$T/run" "$T/pin"
 chmod 644 "$T/agent.conf"
+# handle_segv=0: in a sanitizer build the SIGSEGV below must take its default action too.
 setpriv --reuid=nobody --regid=nogroup --clear-groups env SOFTHSM2_CONF="$SOFTHSM2_CONF" \
-    "$AGENT_BIN" --config "$T/agent.conf" >>"$T/agent.log" 2>&1 &
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0" "$AGENT_BIN" --config "$T/agent.conf" >>"$T/agent.log" 2>&1 &
 AGENT_PID=$!
 for _ in $(seq 100); do as_nobody "$HW" status >/dev/null 2>&1 && break; sleep 0.1; done
 as_nobody "$HW" key create k >/dev/null || fail "agent as nobody cannot create a key"

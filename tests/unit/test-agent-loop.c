@@ -42,7 +42,7 @@
 /* ---- quiet logging: the agent's log lines only with HWSIGN_TEST_VERBOSE set ---- */
 
 void __real_log_event(int prio, const struct log_fields *f, const char *fmt, ...);
-void __wrap_log_event(int prio, const struct log_fields *f, const char *fmt, ...);
+_printf_(3, 4) void __wrap_log_event(int prio, const struct log_fields *f, const char *fmt, ...);
 
 void __wrap_log_event(int prio, const struct log_fields *f, const char *fmt, ...)
 {
