@@ -19,14 +19,14 @@
 
 #include <hwsign/protocol.h>
 
-#define CONFIG_DEFAULT_PATH "/etc/hwsign/agent.conf"
+#define CONFIG_DEFAULT_PATH      "/etc/hwsign/agent.conf"
 #define CONFIG_DEFAULT_STATE_DIR "/var/lib/hwsign"
-#define CONFIG_DEFAULT_SOCKET "/run/hwsign/agent.sock"
-#define CONFIG_DEFAULT_TCTI "device:/dev/tpmrm0"
-#define CONFIG_TPM_BACKEND "tpm" /* instance name of the TPM backend */
-#define CONFIG_MAX_PATH 1024u
-#define CONFIG_MAX_LINE 4096u
-#define CONFIG_MAX_KEY_POLICIES HWSIGN_MAX_KEYS
+#define CONFIG_DEFAULT_SOCKET    "/run/hwsign/agent.sock"
+#define CONFIG_DEFAULT_TCTI      "device:/dev/tpmrm0"
+#define CONFIG_TPM_BACKEND       "tpm" /* instance name of the TPM backend */
+#define CONFIG_MAX_PATH          1024u
+#define CONFIG_MAX_LINE          4096u
+#define CONFIG_MAX_KEY_POLICIES  HWSIGN_MAX_KEYS
 
 enum log_target { LOG_TARGET_AUTO, LOG_TARGET_STDERR, LOG_TARGET_JOURNAL };
 

@@ -33,9 +33,9 @@ struct conn {
     uint8_t pending_type;
     uint64_t pending_deadline_ms;
 
-    bool want_write;     /* EPOLLOUT armed */
+    bool want_write; /* EPOLLOUT armed */
     bool close_after_flush;
-    bool read_eof;       /* peer shut down its sending side */
+    bool read_eof; /* peer shut down its sending side */
 };
 
 /* Accept-time setup: credentials are read before anything else. */

@@ -29,13 +29,13 @@ struct backend_slot *agent_backend_of_key(struct agent *a, const struct key_reco
 }
 
 static const struct dispatch_entry dispatch_table[] = {
-    {HWSIGN_MSG_STATUS, DISPATCH_WHILE_STOP, handle_status},
-    {HWSIGN_MSG_LIST_KEYS, DISPATCH_WHILE_STOP, handle_list_keys},
-    {HWSIGN_MSG_KEY_INFO, DISPATCH_WHILE_STOP, handle_key_info},
-    {HWSIGN_MSG_SIGN_DIGEST, 0, handle_sign_digest},
-    {HWSIGN_MSG_KEY_CREATE, DISPATCH_ADMIN, handle_key_create},
-    {HWSIGN_MSG_KEY_ADD, DISPATCH_ADMIN, handle_key_add},
-    {HWSIGN_MSG_KEY_DELETE, DISPATCH_ADMIN, handle_key_delete},
+        {HWSIGN_MSG_STATUS, DISPATCH_WHILE_STOP, handle_status},
+        {HWSIGN_MSG_LIST_KEYS, DISPATCH_WHILE_STOP, handle_list_keys},
+        {HWSIGN_MSG_KEY_INFO, DISPATCH_WHILE_STOP, handle_key_info},
+        {HWSIGN_MSG_SIGN_DIGEST, 0, handle_sign_digest},
+        {HWSIGN_MSG_KEY_CREATE, DISPATCH_ADMIN, handle_key_create},
+        {HWSIGN_MSG_KEY_ADD, DISPATCH_ADMIN, handle_key_add},
+        {HWSIGN_MSG_KEY_DELETE, DISPATCH_ADMIN, handle_key_delete},
 };
 
 int dispatch_message(struct agent *a, struct conn *c, struct sbuf *body)
@@ -67,8 +67,7 @@ int dispatch_message(struct agent *a, struct conn *c, struct sbuf *body)
         struct log_fields f = {.msgid = LOG_ID_REQUEST_DENIED, .peer = &c->peer};
         log_event(LOG_WARNING, &f, "refused %s: uid %u is not an agent administrator",
                   proto_msg_name(type), (unsigned)c->peer.uid);
-        conn_reply_error(a, c, id, -EACCES,
-                         "%s needs an agent administrator; uid %u is not one",
+        conn_reply_error(a, c, id, -EACCES, "%s needs an agent administrator; uid %u is not one",
                          proto_msg_name(type), (unsigned)c->peer.uid);
         return -EACCES;
     }

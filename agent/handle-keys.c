@@ -254,8 +254,8 @@ int handle_key_delete(struct agent *a, struct conn *c, uint32_t id, struct sbuf 
 
 static void fail_job(struct agent *a, struct conn *c, struct job *j, const char *what)
 {
-    struct log_fields f = {.peer = c ? &c->peer : NULL, .key = j->key,
-                           .native = j->errmsg[0] ? j->errmsg : NULL};
+    struct log_fields f = {
+            .peer = c ? &c->peer : NULL, .key = j->key, .native = j->errmsg[0] ? j->errmsg : NULL};
     log_event(LOG_ERR, &f, "%s key '%s' failed: %s", what, j->key, dispatch_strerror(j->result));
     if (c)
         conn_reply_error(a, c, j->req_id, j->result, "backend '%s': %s%s%s", j->backend,
@@ -267,8 +267,7 @@ static void register_done(struct agent *a, struct conn *c, struct job *j)
 {
     struct key_record rec = {0};
     const char *what = j->kind == JOB_CREATE ? "creating" : "adding";
-    struct log_fields f = {.msgid = LOG_ID_KEY_CHANGED, .peer = c ? &c->peer : NULL,
-                           .key = j->key};
+    struct log_fields f = {.msgid = LOG_ID_KEY_CHANGED, .peer = c ? &c->peer : NULL, .key = j->key};
     enum hwsign_alg alg;
     int r;
 
@@ -310,8 +309,7 @@ static void register_done(struct agent *a, struct conn *c, struct job *j)
 
 void handle_key_job_done(struct agent *a, struct conn *c, struct job *j)
 {
-    struct log_fields f = {.msgid = LOG_ID_KEY_CHANGED, .peer = c ? &c->peer : NULL,
-                           .key = j->key};
+    struct log_fields f = {.msgid = LOG_ID_KEY_CHANGED, .peer = c ? &c->peer : NULL, .key = j->key};
     int r;
 
     switch (j->kind) {

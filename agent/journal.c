@@ -88,9 +88,8 @@ void log_event(int prio, const struct log_fields *f, const char *fmt, ...)
                               "hwsign-agent", "MESSAGE_ID=%s", f->msgid ? f->msgid : "",
                               "KEY_ID=%s", f->key ? f->key : "", "BACKEND=%s",
                               f->backend ? f->backend : "", "NATIVE_ERROR=%s",
-                              f->native ? f->native : "", "%s", f->peer ? uid : "PEER_UID=",
-                              "%s", f->peer ? gid : "PEER_GID=", "%s", f->peer ? pid : "PEER_PID=",
-                              NULL);
+                              f->native ? f->native : "", "%s", f->peer ? uid : "PEER_UID=", "%s",
+                              f->peer ? gid : "PEER_GID=", "%s", f->peer ? pid : "PEER_PID=", NULL);
         return;
     }
 

@@ -18,7 +18,7 @@
 #include "macro.h"
 #include "parse.h"
 
-#define KEYSTORE_SUFFIX ".key"
+#define KEYSTORE_SUFFIX   ".key"
 #define KEYSTORE_PATH_MAX 4096u
 
 struct keystore {
@@ -100,8 +100,8 @@ int key_record_parse(const char *text, size_t len, struct key_record *ret)
         if (e < 0)
             return e;
     }
-    if (!r.name[0] || !r.backend[0] || !r.kind[0] || r.alg == HWSIGN_ALG_UNKNOWN ||
-        !r.locator[0] || r.spki_len == 0)
+    if (!r.name[0] || !r.backend[0] || !r.kind[0] || r.alg == HWSIGN_ALG_UNKNOWN || !r.locator[0] ||
+        r.spki_len == 0)
         return -EINVAL;
     /* The cached key must be what the record claims: it is the verification anchor. */
     if (spki_alg(r.spki, r.spki_len, &spki_alg_v) < 0 || spki_alg_v != r.alg)

@@ -17,22 +17,21 @@
 #include "secret.h"
 #include "server.h"
 
-#define AGENT_SECURE_HEAP (64u * 1024u)
+#define AGENT_SECURE_HEAP    (64u * 1024u)
 #define AGENT_STOP_WORKER_MS 2000u
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: hwsign-agent [--config FILE] [--socket PATH]\n"
-            "\n"
-            "Keeps signing keys in hardware (PKCS#11 tokens) and signs for authorised local\n"
-            "clients over a Unix socket. Runs in the foreground; supports systemd socket\n"
-            "activation and Type=notify.\n"
-            "\n"
-            "  -c, --config FILE   configuration file (default " CONFIG_DEFAULT_PATH ")\n"
-            "  -s, --socket PATH   listen here instead of the configured socket\n"
-            "  -h, --help          show this help\n"
-            "      --version       show the version\n");
+    fprintf(f, "Usage: hwsign-agent [--config FILE] [--socket PATH]\n"
+               "\n"
+               "Keeps signing keys in hardware (PKCS#11 tokens) and signs for authorised local\n"
+               "clients over a Unix socket. Runs in the foreground; supports systemd socket\n"
+               "activation and Type=notify.\n"
+               "\n"
+               "  -c, --config FILE   configuration file (default " CONFIG_DEFAULT_PATH ")\n"
+               "  -s, --socket PATH   listen here instead of the configured socket\n"
+               "  -h, --help          show this help\n"
+               "      --version       show the version\n");
 }
 
 /* No core files and no ptrace by same-uid processes: keys' PINs live in this process. */
@@ -93,8 +92,7 @@ static void stop_backends(struct agent *a)
             s->w = worker_free(s->w);
             s->b->ops->free(s->b);
         } else {
-            log_warning("backend '%s' is stuck in a device call; not waiting for it",
-                        s->b->name);
+            log_warning("backend '%s' is stuck in a device call; not waiting for it", s->b->name);
         }
     }
 }
@@ -147,8 +145,9 @@ static int run(int argc, char **argv)
     }
     r = secret_heap_init(AGENT_SECURE_HEAP);
     if (r < 0)
-        fprintf(stderr, "hwsign-agent: warning: no locked secure heap (%s); PINs use the "
-                        "normal heap, still wiped on free\n",
+        fprintf(stderr,
+                "hwsign-agent: warning: no locked secure heap (%s); PINs use the "
+                "normal heap, still wiped on free\n",
                 strerror(-r));
 
     a.cfg = config_new();

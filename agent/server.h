@@ -6,10 +6,10 @@
 
 #include "agent.h"
 
-#define SERVER_TICK_MS 100u
-#define SERVER_DRAIN_MS 5000u          /* SIGTERM: in-flight requests get this long */
-#define SERVER_SOCKET_CHECK_MS 2000u   /* how often our socket path is checked */
-#define SERVER_MAX_EVENTS 64
+#define SERVER_TICK_MS         100u
+#define SERVER_DRAIN_MS        5000u /* SIGTERM: in-flight requests get this long */
+#define SERVER_SOCKET_CHECK_MS 2000u /* how often our socket path is checked */
+#define SERVER_MAX_EVENTS      64
 
 /*
  * Take the listening socket from systemd (sd_listen_fds: exactly one unix stream socket) or

@@ -194,9 +194,8 @@ static void execute(struct worker *w, struct job *j)
         return;
     }
     if (j->kind == JOB_SIGN) {
-        r = sig_verify_digest_pkey(j->pub, (enum hwsign_hash)j->hash,
-                                   (enum hwsign_scheme)j->scheme, j->digest, j->digest_len,
-                                   j->sig, j->sig_len);
+        r = sig_verify_digest_pkey(j->pub, (enum hwsign_hash)j->hash, (enum hwsign_scheme)j->scheme,
+                                   j->digest, j->digest_len, j->sig, j->sig_len);
         if (r < 0) {
             j->result = -ENOTRECOVERABLE;
             (void)snprintf(j->errmsg, sizeof(j->errmsg),

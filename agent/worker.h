@@ -22,7 +22,7 @@
 
 #define WORKER_RETRY_MIN_MS 250u
 #define WORKER_RETRY_MAX_MS 4000u
-#define WORKER_ERRMSG 256u
+#define WORKER_ERRMSG       256u
 
 enum job_kind { JOB_SIGN, JOB_CREATE, JOB_IMPORT, JOB_DESTROY };
 

@@ -340,8 +340,8 @@ int hwsign_key_create(struct hwsign_client *c, const char *name, const char *bac
     return key_info_reply(c, body, ret);
 }
 
-int hwsign_key_add(struct hwsign_client *c, const char *name, const char *backend,
-                   const char *uri, struct hwsign_key_info **ret)
+int hwsign_key_add(struct hwsign_client *c, const char *name, const char *backend, const char *uri,
+                   struct hwsign_key_info **ret)
 {
     _cleanup_(sbuf_freep) struct sbuf *body = NULL;
     int r = CALL(c, HWSIGN_MSG_KEY_ADD, &body,

@@ -89,21 +89,21 @@ static const struct {
     int err;
     const char *name;
 } error_table[] = {
-    {HWSIGN_ERR_MALFORMED, EBADMSG, "malformed"},
-    {HWSIGN_ERR_UNSUPPORTED, EOPNOTSUPP, "unsupported"},
-    {HWSIGN_ERR_DENIED, EACCES, "denied"},
-    {HWSIGN_ERR_NO_KEY, ENOKEY, "no-key"},
-    {HWSIGN_ERR_EXISTS, EEXIST, "exists"},
-    {HWSIGN_ERR_UNAVAILABLE, ENODEV, "unavailable"},
-    {HWSIGN_ERR_BUSY, ETIMEDOUT, "busy"},
-    {HWSIGN_ERR_PIN, EKEYREJECTED, "pin"},
-    {HWSIGN_ERR_INTERNAL, EIO, "internal"},
-    {HWSIGN_ERR_TOO_LARGE, EMSGSIZE, "too-large"},
-    {HWSIGN_ERR_INVALID, EINVAL, "invalid"},
-    {HWSIGN_ERR_SHUTDOWN, ESHUTDOWN, "shutdown"},
-    {HWSIGN_ERR_LIMIT, EUSERS, "limit"},
-    {HWSIGN_ERR_BAD_SIGNATURE, ENOTRECOVERABLE, "bad-signature"},
-    {HWSIGN_ERR_UNSUPPORTED_ALG, EPROTONOSUPPORT, "unsupported-algorithm"},
+        {HWSIGN_ERR_MALFORMED, EBADMSG, "malformed"},
+        {HWSIGN_ERR_UNSUPPORTED, EOPNOTSUPP, "unsupported"},
+        {HWSIGN_ERR_DENIED, EACCES, "denied"},
+        {HWSIGN_ERR_NO_KEY, ENOKEY, "no-key"},
+        {HWSIGN_ERR_EXISTS, EEXIST, "exists"},
+        {HWSIGN_ERR_UNAVAILABLE, ENODEV, "unavailable"},
+        {HWSIGN_ERR_BUSY, ETIMEDOUT, "busy"},
+        {HWSIGN_ERR_PIN, EKEYREJECTED, "pin"},
+        {HWSIGN_ERR_INTERNAL, EIO, "internal"},
+        {HWSIGN_ERR_TOO_LARGE, EMSGSIZE, "too-large"},
+        {HWSIGN_ERR_INVALID, EINVAL, "invalid"},
+        {HWSIGN_ERR_SHUTDOWN, ESHUTDOWN, "shutdown"},
+        {HWSIGN_ERR_LIMIT, EUSERS, "limit"},
+        {HWSIGN_ERR_BAD_SIGNATURE, ENOTRECOVERABLE, "bad-signature"},
+        {HWSIGN_ERR_UNSUPPORTED_ALG, EPROTONOSUPPORT, "unsupported-algorithm"},
 };
 
 int proto_error_to_errno(uint32_t code)
@@ -216,8 +216,8 @@ int proto_put_name_req(struct sbuf *out, uint8_t type, uint32_t id, const char *
     return proto_end(out, mark);
 }
 
-int proto_put_sign_req(struct sbuf *out, uint32_t id, const char *key, uint8_t hash,
-                       uint8_t scheme, const uint8_t *digest, size_t digest_len)
+int proto_put_sign_req(struct sbuf *out, uint32_t id, const char *key, uint8_t hash, uint8_t scheme,
+                       const uint8_t *digest, size_t digest_len)
 {
     size_t mark;
     int r;

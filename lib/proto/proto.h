@@ -58,8 +58,8 @@ struct proto_key_req {
 int proto_put_status_req(struct sbuf *out, uint32_t id);
 int proto_put_list_req(struct sbuf *out, uint32_t id);
 int proto_put_name_req(struct sbuf *out, uint8_t type, uint32_t id, const char *name);
-int proto_put_sign_req(struct sbuf *out, uint32_t id, const char *key, uint8_t hash,
-                       uint8_t scheme, const uint8_t *digest, size_t digest_len);
+int proto_put_sign_req(struct sbuf *out, uint32_t id, const char *key, uint8_t hash, uint8_t scheme,
+                       const uint8_t *digest, size_t digest_len);
 int proto_put_key_create_req(struct sbuf *out, uint32_t id, const char *name, const char *backend,
                              const char *alg);
 int proto_put_key_add_req(struct sbuf *out, uint32_t id, const char *name, const char *backend,

@@ -7,12 +7,12 @@
 #include <string.h>
 
 struct sbuf {
-    uint8_t *d;      /* storage (NULL for an empty buffer) */
-    size_t off;      /* head: first unread byte */
-    size_t size;     /* tail: one past the last byte */
-    size_t alloc;    /* allocated bytes */
-    size_t max;      /* size limit of readable data */
-    bool readonly;   /* view of caller memory */
+    uint8_t *d;    /* storage (NULL for an empty buffer) */
+    size_t off;    /* head: first unread byte */
+    size_t size;   /* tail: one past the last byte */
+    size_t alloc;  /* allocated bytes */
+    size_t max;    /* size limit of readable data */
+    bool readonly; /* view of caller memory */
 };
 
 struct sbuf *sbuf_new(size_t max)

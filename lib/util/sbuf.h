@@ -32,11 +32,11 @@ struct sbuf *sbuf_from(const void *data, size_t len);
 struct sbuf *sbuf_free(struct sbuf *b);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct sbuf *, sbuf_free);
 
-size_t sbuf_len(const struct sbuf *b);     /* bytes available to read */
+size_t sbuf_len(const struct sbuf *b); /* bytes available to read */
 size_t sbuf_max(const struct sbuf *b);
-size_t sbuf_avail(const struct sbuf *b);   /* bytes that may still be put */
+size_t sbuf_avail(const struct sbuf *b);       /* bytes that may still be put */
 const uint8_t *sbuf_ptr(const struct sbuf *b); /* head of readable data (borrowed) */
-void sbuf_reset(struct sbuf *b);           /* drop all data (wiped) */
+void sbuf_reset(struct sbuf *b);               /* drop all data (wiped) */
 
 /* Discard n bytes from the head. -EBADMSG if fewer than n are available. */
 int sbuf_consume(struct sbuf *b, size_t n);

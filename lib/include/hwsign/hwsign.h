@@ -38,8 +38,8 @@ struct hwsign_key_info {
     char *locator;      /* pkcs11: URI or TPM key file */
     char *allow_users;  /* comma-separated policy, "" when none */
     char *allow_groups;
-    uint64_t created;   /* unix time */
-    uint8_t *spki;      /* DER SubjectPublicKeyInfo; NULL in listings */
+    uint64_t created; /* unix time */
+    uint8_t *spki;    /* DER SubjectPublicKeyInfo; NULL in listings */
     size_t spki_len;
 };
 
@@ -74,7 +74,7 @@ void hwsign_status_free(struct hwsign_status *s);
 /* Keys visible to this peer; *ret_keys is an array of n entries (spki NULL). */
 int hwsign_list_keys(struct hwsign_client *c, struct hwsign_key_info **ret_keys, size_t *ret_n);
 int hwsign_key_info(struct hwsign_client *c, const char *name, struct hwsign_key_info **ret);
-void hwsign_key_info_free(struct hwsign_key_info *k);        /* one, from hwsign_key_info */
+void hwsign_key_info_free(struct hwsign_key_info *k);           /* one, from hwsign_key_info */
 void hwsign_key_list_free(struct hwsign_key_info *k, size_t n); /* array from hwsign_list_keys */
 /* DER SPKI of a key. */
 int hwsign_get_public_key(struct hwsign_client *c, const char *name, uint8_t **ret_spki,
@@ -89,8 +89,8 @@ int hwsign_sign_digest(struct hwsign_client *c, const char *key, enum hwsign_has
  * only one of its kind). alg NULL = "ecdsa-p256". */
 int hwsign_key_create(struct hwsign_client *c, const char *name, const char *backend,
                       const char *alg, struct hwsign_key_info **ret);
-int hwsign_key_add(struct hwsign_client *c, const char *name, const char *backend,
-                   const char *uri, struct hwsign_key_info **ret);
+int hwsign_key_add(struct hwsign_client *c, const char *name, const char *backend, const char *uri,
+                   struct hwsign_key_info **ret);
 /* destroy != 0 also deletes the key from the device; otherwise only the registration. */
 int hwsign_key_delete(struct hwsign_client *c, const char *name, int destroy);
 

@@ -18,90 +18,91 @@
  * in the reply. The length is checked against HWSIGN_MAX_MSG before any body byte is buffered.
  */
 #define HWSIGN_FRAME_HEADER 4u
-#define HWSIGN_MSG_HEADER 5u             /* type + request id */
-#define HWSIGN_MAX_MSG (64u * 1024u)      /* largest body either side will send or accept */
+#define HWSIGN_MSG_HEADER   5u            /* type + request id */
+#define HWSIGN_MAX_MSG      (64u * 1024u) /* largest body either side will send or accept */
 
 /* Limits on fields inside messages. */
-#define HWSIGN_MAX_NAME 64u          /* key and backend names: [A-Za-z0-9._-], first char alnum */
-#define HWSIGN_MAX_URI 1024u         /* key locator (pkcs11: URI or TPM key file) */
-#define HWSIGN_MAX_ALG 32u           /* algorithm name ("ecdsa-p256") */
-#define HWSIGN_MAX_TEXT 1024u        /* error messages, health details, policy lists */
-#define HWSIGN_MAX_SPKI 2048u        /* DER SubjectPublicKeyInfo */
-#define HWSIGN_MAX_SIG 1024u         /* DER signature (RSA-4096 fits) */
-#define HWSIGN_MAX_DIGEST 64u        /* SHA-512 */
-#define HWSIGN_MAX_KEYS 256u         /* keys one agent manages; a full listing fits one frame */
-#define HWSIGN_MAX_BACKENDS 16u      /* configured backend instances */
+#define HWSIGN_MAX_NAME     64u   /* key and backend names: [A-Za-z0-9._-], first char alnum */
+#define HWSIGN_MAX_URI      1024u /* key locator (pkcs11: URI or TPM key file) */
+#define HWSIGN_MAX_ALG      32u   /* algorithm name ("ecdsa-p256") */
+#define HWSIGN_MAX_TEXT     1024u /* error messages, health details, policy lists */
+#define HWSIGN_MAX_SPKI     2048u /* DER SubjectPublicKeyInfo */
+#define HWSIGN_MAX_SIG      1024u /* DER signature (RSA-4096 fits) */
+#define HWSIGN_MAX_DIGEST   64u   /* SHA-512 */
+#define HWSIGN_MAX_KEYS     256u  /* keys one agent manages; a full listing fits one frame */
+#define HWSIGN_MAX_BACKENDS 16u   /* configured backend instances */
 
 /* Agent-side resource limits (defaults; some can be lowered in the config). */
-#define HWSIGN_MAX_CONNECTIONS 256u        /* concurrent client connections */
-#define HWSIGN_MAX_OUTBUF (256u * 1024u)   /* queued reply bytes per connection before it is dropped */
-#define HWSIGN_IDLE_TIMEOUT_MS 5000u       /* a connection without progress is dropped */
-#define HWSIGN_REQUEST_DEADLINE_MS 10000u  /* a device request not finished by then fails "busy" */
-#define HWSIGN_MAX_QUEUE 1024u             /* requests waiting for one device */
-#define HWSIGN_MAX_PIN 256u                /* PIN / auth value bytes */
-#define HWSIGN_MAX_CONFIG (256u * 1024u)   /* config file size */
-#define HWSIGN_MAX_GROUPS 64u              /* supplementary groups read per peer */
-#define HWSIGN_MAX_POLICY_ENTRIES 64u      /* users or groups named by one key's policy */
+#define HWSIGN_MAX_CONNECTIONS 256u /* concurrent client connections */
+#define HWSIGN_MAX_OUTBUF                                                                          \
+    (256u * 1024u) /* queued reply bytes per connection before it is dropped */
+#define HWSIGN_IDLE_TIMEOUT_MS     5000u  /* a connection without progress is dropped */
+#define HWSIGN_REQUEST_DEADLINE_MS 10000u /* a device request not finished by then fails "busy" */
+#define HWSIGN_MAX_QUEUE           1024u  /* requests waiting for one device */
+#define HWSIGN_MAX_PIN             256u   /* PIN / auth value bytes */
+#define HWSIGN_MAX_CONFIG          (256u * 1024u) /* config file size */
+#define HWSIGN_MAX_GROUPS          64u            /* supplementary groups read per peer */
+#define HWSIGN_MAX_POLICY_ENTRIES  64u            /* users or groups named by one key's policy */
 
 /* Request types (client -> agent). A successful reply has type (request | 0x80). */
 enum hwsign_msg_type {
-        HWSIGN_MSG_STATUS = 1,
-        HWSIGN_MSG_LIST_KEYS = 2,
-        HWSIGN_MSG_KEY_INFO = 3,
-        HWSIGN_MSG_SIGN_DIGEST = 4,
-        HWSIGN_MSG_KEY_CREATE = 16,
-        HWSIGN_MSG_KEY_ADD = 17,
-        HWSIGN_MSG_KEY_DELETE = 18,
+    HWSIGN_MSG_STATUS = 1,
+    HWSIGN_MSG_LIST_KEYS = 2,
+    HWSIGN_MSG_KEY_INFO = 3,
+    HWSIGN_MSG_SIGN_DIGEST = 4,
+    HWSIGN_MSG_KEY_CREATE = 16,
+    HWSIGN_MSG_KEY_ADD = 17,
+    HWSIGN_MSG_KEY_DELETE = 18,
 
-        HWSIGN_MSG_FAILURE = 0x7f,  /* reply: u32 error code, string message */
-        HWSIGN_MSG_REPLY = 0x80,    /* bit set on every successful reply */
+    HWSIGN_MSG_FAILURE = 0x7f, /* reply: u32 error code, string message */
+    HWSIGN_MSG_REPLY = 0x80,   /* bit set on every successful reply */
 };
 
 /* Error codes carried in HWSIGN_MSG_FAILURE. Stable: never renumber. */
 enum hwsign_error {
-        HWSIGN_ERR_MALFORMED = 1,     /* request could not be decoded */
-        HWSIGN_ERR_UNSUPPORTED = 2,   /* unknown or reply-only message type */
-        HWSIGN_ERR_DENIED = 3,        /* peer not authorised for this request */
-        HWSIGN_ERR_NO_KEY = 4,        /* no key of that name */
-        HWSIGN_ERR_EXISTS = 5,        /* key name already used */
-        HWSIGN_ERR_UNAVAILABLE = 6,   /* backend or device not available now */
-        HWSIGN_ERR_BUSY = 7,          /* device queue full or deadline passed */
-        HWSIGN_ERR_PIN = 8,           /* PIN rejected or locked; never retried */
-        HWSIGN_ERR_INTERNAL = 9,      /* unexpected failure inside the agent */
-        HWSIGN_ERR_TOO_LARGE = 10,    /* a field or frame exceeds its limit */
-        HWSIGN_ERR_INVALID = 11,      /* well-formed but invalid argument */
-        HWSIGN_ERR_SHUTDOWN = 12,     /* agent is stopping */
-        HWSIGN_ERR_LIMIT = 13,        /* too many keys, connections or queued requests */
-        HWSIGN_ERR_BAD_SIGNATURE = 14,/* device produced a signature that does not verify */
-        HWSIGN_ERR_UNSUPPORTED_ALG = 15, /* backend cannot do this algorithm */
-        _HWSIGN_ERR_MAX,
+    HWSIGN_ERR_MALFORMED = 1,        /* request could not be decoded */
+    HWSIGN_ERR_UNSUPPORTED = 2,      /* unknown or reply-only message type */
+    HWSIGN_ERR_DENIED = 3,           /* peer not authorised for this request */
+    HWSIGN_ERR_NO_KEY = 4,           /* no key of that name */
+    HWSIGN_ERR_EXISTS = 5,           /* key name already used */
+    HWSIGN_ERR_UNAVAILABLE = 6,      /* backend or device not available now */
+    HWSIGN_ERR_BUSY = 7,             /* device queue full or deadline passed */
+    HWSIGN_ERR_PIN = 8,              /* PIN rejected or locked; never retried */
+    HWSIGN_ERR_INTERNAL = 9,         /* unexpected failure inside the agent */
+    HWSIGN_ERR_TOO_LARGE = 10,       /* a field or frame exceeds its limit */
+    HWSIGN_ERR_INVALID = 11,         /* well-formed but invalid argument */
+    HWSIGN_ERR_SHUTDOWN = 12,        /* agent is stopping */
+    HWSIGN_ERR_LIMIT = 13,           /* too many keys, connections or queued requests */
+    HWSIGN_ERR_BAD_SIGNATURE = 14,   /* device produced a signature that does not verify */
+    HWSIGN_ERR_UNSUPPORTED_ALG = 15, /* backend cannot do this algorithm */
+    _HWSIGN_ERR_MAX,
 };
 
 /* Digest algorithms in SIGN_DIGEST. */
 enum hwsign_hash {
-        HWSIGN_HASH_SHA256 = 1,
-        HWSIGN_HASH_SHA384 = 2,
-        HWSIGN_HASH_SHA512 = 3,
+    HWSIGN_HASH_SHA256 = 1,
+    HWSIGN_HASH_SHA384 = 2,
+    HWSIGN_HASH_SHA512 = 3,
 };
 
 /* Signature schemes in SIGN_DIGEST. DEFAULT is ECDSA for EC keys, RSASSA-PKCS1-v1_5 for RSA. */
 enum hwsign_scheme {
-        HWSIGN_SCHEME_DEFAULT = 0,
-        HWSIGN_SCHEME_RSA_PSS = 1,
+    HWSIGN_SCHEME_DEFAULT = 0,
+    HWSIGN_SCHEME_RSA_PSS = 1,
 };
 
 /* Key algorithms. Wire form is the name string ("ecdsa-p256"). */
 enum hwsign_alg {
-        HWSIGN_ALG_UNKNOWN = 0,
-        HWSIGN_ALG_ECDSA_P256 = 1,
-        HWSIGN_ALG_ECDSA_P384 = 2,
-        HWSIGN_ALG_RSA_3072 = 3,
+    HWSIGN_ALG_UNKNOWN = 0,
+    HWSIGN_ALG_ECDSA_P256 = 1,
+    HWSIGN_ALG_ECDSA_P384 = 2,
+    HWSIGN_ALG_RSA_3072 = 3,
 };
 
 /* Backend health as reported by STATUS. */
 enum hwsign_backend_state {
-        HWSIGN_BACKEND_OK = 0,
-        HWSIGN_BACKEND_UNAVAILABLE = 1,  /* device or token missing; the agent keeps retrying */
-        HWSIGN_BACKEND_PIN_REJECTED = 2, /* login refused; fix the PIN and restart the agent */
-        HWSIGN_BACKEND_LOCKED_OUT = 3,   /* TPM dictionary-attack lockout or PIN locked */
+    HWSIGN_BACKEND_OK = 0,
+    HWSIGN_BACKEND_UNAVAILABLE = 1,  /* device or token missing; the agent keeps retrying */
+    HWSIGN_BACKEND_PIN_REJECTED = 2, /* login refused; fix the PIN and restart the agent */
+    HWSIGN_BACKEND_LOCKED_OUT = 3,   /* TPM dictionary-attack lockout or PIN locked */
 };
