@@ -14,6 +14,7 @@ JOBS=${HWSIGN_JOBS:-$(nproc)}
 
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev libssl-dev libp11-dev
   libp11-kit-dev softhsm2 opensc opensc-pkcs11 libsystemd-dev systemd libcmocka-dev libjson-c-dev
+  libtss2-dev tpm2-tools swtpm swtpm-tools libtss2-tcti-swtpm0 tpm2-openssl
   python3 openssh-client util-linux"
 
 install_packages() {
