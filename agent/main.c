@@ -16,6 +16,7 @@
 #include "secret-source.h"
 #include "secret.h"
 #include "server.h"
+#include "tpm.h"
 
 #define AGENT_SECURE_HEAP    (64u * 1024u)
 #define AGENT_STOP_WORKER_MS 2000u
@@ -24,9 +25,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "Usage: hwsign-agent [--config FILE] [--socket PATH]\n"
                "\n"
-               "Keeps signing keys in hardware (PKCS#11 tokens) and signs for authorised local\n"
-               "clients over a Unix socket. Runs in the foreground; supports systemd socket\n"
-               "activation and Type=notify.\n"
+               "Keeps signing keys in hardware (a TPM 2.0, PKCS#11 tokens) and signs for\n"
+               "authorised local clients over a Unix socket. Runs in the foreground; supports\n"
+               "systemd socket activation and Type=notify.\n"
                "\n"
                "  -c, --config FILE   configuration file (default " CONFIG_DEFAULT_PATH ")\n"
                "  -s, --socket PATH   listen here instead of the configured socket\n"
@@ -47,10 +48,48 @@ static int harden_process(void)
     return 0;
 }
 
+/* Runs the worker for a constructed backend; frees it on failure. */
+static int add_backend(struct agent *a, struct key_backend *b)
+{
+    int r = worker_start(b, &a->done, HWSIGN_MAX_QUEUE, &a->backends[a->nbackends].w);
+    if (r < 0) {
+        log_error("cannot start worker for backend '%s': %s", b->name, strerror(-r));
+        b->ops->free(b);
+        return r;
+    }
+    a->backends[a->nbackends].b = b;
+    a->nbackends++;
+    return 0;
+}
+
+static int start_tpm(struct agent *a)
+{
+    char err[512] = "", key_dir[CONFIG_MAX_PATH + 16];
+    struct tpm_config tc = {.name = CONFIG_TPM_BACKEND, .tcti = a->cfg->tpm_tcti};
+    struct key_backend *b = NULL;
+    int n, r;
+
+    n = snprintf(key_dir, sizeof(key_dir), "%s/tpm-keys", a->cfg->state_dir);
+    if (n < 0 || (size_t)n >= sizeof(key_dir))
+        return -ENAMETOOLONG;
+    tc.key_dir = key_dir;
+    r = tpm_backend_new(&tc, &b, err, sizeof(err));
+    if (r < 0) {
+        log_error("[tpm]: %s", err[0] ? err : strerror(-r));
+        return r;
+    }
+    return add_backend(a, b);
+}
+
 static int start_backends(struct agent *a)
 {
     char err[512];
 
+    if (a->cfg->have_tpm) {
+        int r = start_tpm(a);
+        if (r < 0)
+            return r;
+    }
     for (size_t i = 0; i < a->cfg->n_pkcs11; i++) {
         const struct pkcs11_section *s = &a->cfg->pkcs11[i];
         struct p11_config pc = {.name = s->name, .module = s->module, .token = s->token};
@@ -71,15 +110,9 @@ static int start_backends(struct agent *a)
             log_error("[pkcs11 \"%s\"]: %s", s->name, err[0] ? err : strerror(-r));
             return r;
         }
-        a->backends[a->nbackends].b = b;
-        r = worker_start(b, &a->done, HWSIGN_MAX_QUEUE, &a->backends[a->nbackends].w);
-        if (r < 0) {
-            b->ops->free(b);
-            a->backends[a->nbackends].b = NULL;
-            log_error("cannot start worker for backend '%s': %s", s->name, strerror(-r));
+        r = add_backend(a, b);
+        if (r < 0)
             return r;
-        }
-        a->nbackends++;
     }
     return 0;
 }
@@ -136,6 +169,9 @@ static int run(int argc, char **argv)
         return 2;
     }
 
+    /* tpm2-tss logs to stderr on its own; the backend reports every failure itself. An
+     * operator debugging the TPM can still set TSS2_LOG explicitly. */
+    (void)setenv("TSS2_LOG", "all+NONE", 0);
     r = server_block_signals();
     if (r >= 0)
         r = harden_process();

@@ -18,6 +18,7 @@ pass() { echo "ok: $*"; }
 
 it_cleanup() {
     local rc=$?
+    it_stop_swtpm
     if [ -n "$AGENT_PID" ] && kill -0 "$AGENT_PID" 2>/dev/null; then
         kill -TERM "$AGENT_PID" 2>/dev/null || true
         for _ in $(seq 50); do kill -0 "$AGENT_PID" 2>/dev/null || break; sleep 0.1; done
@@ -54,6 +55,38 @@ it_setup() {
     HW="$T/bin/hwsign"
     export HWSIGN_AGENT_SOCK=$T/run/agent.sock
     it_write_config ""
+}
+
+# A software TPM on a unix socket in $T/tpm (control channel beside it), as TOOLCHAIN.md shows.
+# Sets TCTI. Restarting on the same directory keeps the TPM's state (keys stay valid).
+TCTI=""
+it_start_swtpm() {
+    command -v swtpm >/dev/null || fail "swtpm is required"
+    mkdir -p "$T/tpm"
+    rm -f "$T/tpm/swtpm.pid"
+    swtpm socket --tpm2 --tpmstate dir="$T/tpm" \
+        --server type=unixio,path="$T/tpm/sock" --ctrl type=unixio,path="$T/tpm/sock.ctrl" \
+        --flags not-need-init,startup-clear --pid file="$T/tpm/swtpm.pid" \
+        --log file="$T/tpm/swtpm.log" -d || { cat "$T/tpm/swtpm.log" >&2; fail "swtpm did not start"; }
+    for _ in $(seq 50); do [ -s "$T/tpm/swtpm.pid" ] && [ -S "$T/tpm/sock" ] && break; sleep 0.05; done
+    [ -s "$T/tpm/swtpm.pid" ] || fail "swtpm wrote no pid file"
+    TCTI="swtpm:path=$T/tpm/sock"
+}
+
+# Stop (SIGTERM, or the signal in $1) the swtpm started by it_start_swtpm, by its pid file.
+it_stop_swtpm() {
+    local sig=${1:-TERM} pid
+    [ -n "$T" ] && [ -s "$T/tpm/swtpm.pid" ] || return 0
+    pid=$(cat "$T/tpm/swtpm.pid")
+    kill -"$sig" "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    rm -f "$T/tpm/swtpm.pid"
+}
+
+# TPM2_PT_LOCKOUT_COUNTER, read with tpm2-tools (only while no agent holds the swtpm socket).
+tpm_lockout_counter() {
+    TPM2TOOLS_TCTI=$TCTI tpm2_getcap properties-variable \
+        | awk '$1 == "TPM2_PT_LOCKOUT_COUNTER:" {print $2}'
 }
 
 # Agent config; $1 is appended verbatim (extra sections).
