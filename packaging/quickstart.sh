@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # hwsign quick start (Debian 12, as root): install build dependencies, build, start an agent on
-# a PKCS#11 token (a private SoftHSM2 token unless a real module is configured), create an
-# ECDSA P-256 key on the token through the agent, sign an example file and verify the signature
-# with `hwsign verify` and with `openssl dgst`. Running it again reuses the state and the key.
+# a PKCS#11 token (a private SoftHSM2 token unless a real module is configured) and a TPM 2.0
+# (/dev/tpmrm0, or a private software TPM, swtpm, when there is none), create an ECDSA P-256 key
+# in each through the agent, sign an example file with both and verify the signatures with
+# `hwsign verify` and with `openssl dgst`. Running it again reuses the state and the keys.
 #
 #   packaging/quickstart.sh           set up (or reuse) and start the agent
 #   packaging/quickstart.sh --stop    stop the agent started here
@@ -18,13 +19,19 @@ BUILD=$TOP/build
 say() { printf '\n== %s\n' "$*"; }
 die() { echo "quickstart: $*" >&2; exit 1; }
 
-stop_agent() {
-    if [ -f "$Q/agent.pid" ] && kill -0 "$(cat "$Q/agent.pid")" 2>/dev/null; then
-        kill -TERM "$(cat "$Q/agent.pid")"
-        for _ in $(seq 50); do kill -0 "$(cat "$Q/agent.pid")" 2>/dev/null || break; sleep 0.1; done
-        echo "agent stopped"
+stop_pidfile() { # PIDFILE WHAT
+    local pid
+    pid=$(cat "$1" 2>/dev/null) || return 0
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid"
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        echo "$2 stopped"
     fi
-    rm -f "$Q/agent.pid"
+    rm -f "$1"
+}
+stop_agent() {
+    stop_pidfile "$Q/agent.pid" agent
+    stop_pidfile "$Q/swtpm/swtpm.pid" "software TPM"
 }
 
 if [ "${1:-}" = "--stop" ]; then
@@ -35,7 +42,7 @@ fi
 
 say "installing build dependencies"
 PACKAGES="build-essential cmake pkg-config libssl-dev libp11-dev libp11-kit-dev softhsm2 opensc
-  libsystemd-dev libjson-c-dev libcmocka-dev"
+  libsystemd-dev libjson-c-dev libcmocka-dev libtss2-dev swtpm swtpm-tools libtss2-tcti-swtpm0"
 missing=()
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -87,12 +94,30 @@ else
     fi
 fi
 
+if [ -e /dev/tpmrm0 ]; then
+    TCTI=device:/dev/tpmrm0
+    echo "using the TPM at /dev/tpmrm0"
+else
+    # No TPM here: a private software TPM on a unix socket, its state kept in $Q/swtpm.
+    mkdir -p "$Q/swtpm"
+    swtpm socket --tpm2 --tpmstate dir="$Q/swtpm" \
+        --server type=unixio,path="$Q/swtpm/sock" --ctrl type=unixio,path="$Q/swtpm/sock.ctrl" \
+        --flags not-need-init,startup-clear --pid file="$Q/swtpm/swtpm.pid" \
+        --log file="$Q/swtpm/swtpm.log" -d || { cat "$Q/swtpm/swtpm.log" >&2; die "swtpm failed"; }
+    for _ in $(seq 50); do [ -S "$Q/swtpm/sock" ] && break; sleep 0.1; done
+    TCTI=swtpm:path=$Q/swtpm/sock
+    echo "no /dev/tpmrm0: started a software TPM (swtpm) with its state in $Q/swtpm"
+fi
+
 cat > "$Q/agent.conf" <<CONF
 # Written by packaging/quickstart.sh
 [agent]
 state-dir = $Q/state
 socket = $Q/run/agent.sock
 log-target = stderr
+
+[tpm]
+tcti = $TCTI
 
 [pkcs11 "token"]
 module = $MODULE
@@ -113,21 +138,27 @@ for _ in $(seq 100); do
 done
 "$HW" status
 
-say "key 'quickstart' (ECDSA P-256, generated on the token)"
-if ! "$HW" key show quickstart >/dev/null 2>&1; then
-    "$HW" key create quickstart --alg ecdsa-p256
-else
-    "$HW" key show quickstart
-fi
-"$HW" key export quickstart -o "$Q/quickstart.pub.pem"
+enroll() { # NAME BACKEND WHAT
+    say "key '$1' (ECDSA P-256, generated inside the $3)"
+    if ! "$HW" key show "$1" >/dev/null 2>&1; then
+        "$HW" key create "$1" --backend "$2" --alg ecdsa-p256
+    else
+        "$HW" key show "$1"
+    fi
+    "$HW" key export "$1" -o "$Q/$1.pub.pem"
+}
+enroll quickstart token "PKCS#11 token"
+enroll quickstart-tpm tpm TPM
 
-say "signing an example file"
 EXAMPLE=$Q/example.txt
 printf 'hwsign quick start example, %s\n' "$(date -u +%FT%TZ)" > "$EXAMPLE"
-"$HW" sign --key quickstart "$EXAMPLE" -o "$EXAMPLE.sig"
-"$HW" verify --key "$Q/quickstart.pub.pem" --signature "$EXAMPLE.sig" "$EXAMPLE"
-base64 -d "$EXAMPLE.sig" > "$EXAMPLE.sig.der"
-openssl dgst -sha256 -verify "$Q/quickstart.pub.pem" -signature "$EXAMPLE.sig.der" "$EXAMPLE"
+for key in quickstart quickstart-tpm; do
+    say "signing an example file with '$key'"
+    "$HW" sign --key "$key" "$EXAMPLE" -o "$EXAMPLE.$key.sig"
+    "$HW" verify --key "$Q/$key.pub.pem" --signature "$EXAMPLE.$key.sig" "$EXAMPLE"
+    base64 -d "$EXAMPLE.$key.sig" > "$EXAMPLE.$key.sig.der"
+    openssl dgst -sha256 -verify "$Q/$key.pub.pem" -signature "$EXAMPLE.$key.sig.der" "$EXAMPLE"
+done
 
 cat <<DONE
 
@@ -135,7 +166,8 @@ The agent is running (pid $(cat "$Q/agent.pid"), log $Q/agent.log). To use it:
 
   export HWSIGN_AGENT_SOCK=$SOCK
   $HW key list
-  $HW sign --key quickstart FILE            # writes FILE.sig (base64 DER, cosign-compatible)
+  $HW sign --key quickstart FILE            # PKCS#11 key; writes FILE.sig (base64 DER, cosign-compatible)
+  $HW sign --key quickstart-tpm FILE        # TPM key
   $HW verify --key $Q/quickstart.pub.pem --signature FILE.sig FILE
 
 To stop it:  $0 --stop
