@@ -245,6 +245,32 @@ static int set_pkcs11(struct pkcs11_section *s, const char *k, char *v, uint64_t
     return -ENOENT;
 }
 
+/* "uri, uri": printable, no spaces, no duplicates; at least one. */
+static int parse_predicate_types(struct key_policy *p, char *v)
+{
+    char *save = NULL;
+
+    p->n_predicate_types = 0;
+    for (char *tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *t = trim(tok);
+        size_t n = strlen(t);
+        if (n == 0)
+            continue;
+        if (n > CONFIG_MAX_PREDICATE_TYPE)
+            return -EMSGSIZE;
+        for (const char *c = t; *c; c++)
+            if (!isgraph((unsigned char)*c))
+                return -EINVAL;
+        if (p->n_predicate_types >= CONFIG_MAX_PREDICATE_TYPES)
+            return -EMSGSIZE;
+        for (size_t i = 0; i < p->n_predicate_types; i++)
+            if (streq(p->predicate_types[i], t))
+                return -EINVAL;
+        memcpy(p->predicate_types[p->n_predicate_types++], t, n + 1);
+    }
+    return p->n_predicate_types ? 0 : -EINVAL;
+}
+
 static int set_key(struct key_policy *p, const char *k, char *v, uint64_t *seen)
 {
     if (streq(k, "allow-users")) {
@@ -258,6 +284,22 @@ static int set_key(struct key_policy *p, const char *k, char *v, uint64_t *seen)
             return -EEXIST;
         *seen |= 2;
         return parse_principals(&p->groups, v);
+    }
+    if (streq(k, "allow-digests")) {
+        bool b;
+        if (*seen & 4)
+            return -EEXIST;
+        *seen |= 4;
+        if (parse_bool(v, &b) < 0)
+            return -EINVAL;
+        p->digests_denied = !b;
+        return 0;
+    }
+    if (streq(k, "allow-predicate-types")) {
+        if (*seen & 8)
+            return -EEXIST;
+        *seen |= 8;
+        return parse_predicate_types(p, v);
     }
     return -ENOENT;
 }

@@ -6,6 +6,7 @@
  *   [pkcs11 "NAME"]    module, token, pin            (one PKCS#11 token per section)
  *   [tpm]              tcti                          (the TPM; backend instance "tpm")
  *   [key "NAME"]       allow-users, allow-groups     (who may sign with key NAME)
+ *                      allow-digests, allow-predicate-types (what key NAME may sign)
  * Parsing is strict: unknown sections or settings, duplicates and bad values are errors that
  * name the line. config_parse() touches no files or user databases (it is fuzzed);
  * config_resolve() turns user and group names into ids.
@@ -49,10 +50,17 @@ struct pkcs11_section {
     int line;
 };
 
+#define CONFIG_MAX_PREDICATE_TYPES 16u  /* predicate types one key may be limited to */
+#define CONFIG_MAX_PREDICATE_TYPE  256u /* bytes of one predicate type URI */
+
 struct key_policy {
     char name[HWSIGN_MAX_NAME + 1];
     struct principal_list users;
     struct principal_list groups;
+    /* What the key may sign (the agent decides, not the client): */
+    bool digests_denied; /* allow-digests = no: no raw digests, statements only */
+    char predicate_types[CONFIG_MAX_PREDICATE_TYPES][CONFIG_MAX_PREDICATE_TYPE + 1];
+    size_t n_predicate_types; /* 0 = any predicate type */
     int line;
 };
 

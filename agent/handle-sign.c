@@ -37,6 +37,16 @@ int handle_sign_digest(struct agent *a, struct conn *c, uint32_t id, struct sbuf
         conn_reply_error(a, c, id, -ENOKEY, "no key named '%s'", q.key);
         return -ENOKEY;
     }
+    /* A statements-only key is never a blind signing oracle, whoever asks. */
+    if (!policy_key_allows_digests(a->cfg, k->name)) {
+        struct log_fields f = {.msgid = LOG_ID_REQUEST_DENIED, .peer = &c->peer, .key = q.key};
+        log_event(LOG_WARNING, &f, "refused raw digest: key '%s' signs statements only", q.key);
+        conn_reply_error(a, c, id, -EACCES,
+                         "key '%s' may not sign raw digests (allow-digests = no); sign an in-toto "
+                         "statement instead",
+                         q.key);
+        return -EACCES;
+    }
     if (q.scheme == HWSIGN_SCHEME_RSA_PSS && k->alg != HWSIGN_ALG_RSA_3072) {
         conn_reply_error(a, c, id, -EINVAL, "RSA-PSS requested for %s key '%s'", alg_name(k->alg),
                          k->name);

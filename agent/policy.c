@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "policy.h"
 
+#include <string.h>
 #include <unistd.h>
+
+#include "macro.h"
 
 static bool user_listed(const struct principal_list *l, uid_t uid)
 {
@@ -49,6 +52,25 @@ bool policy_may_connect(const struct agent_config *c, const struct peer *p)
         return true;
     for (size_t i = 0; i < c->n_keys; i++)
         if (policy_names(&c->keys[i], p))
+            return true;
+    return false;
+}
+
+bool policy_key_allows_digests(const struct agent_config *c, const char *key)
+{
+    const struct key_policy *k = config_key_policy(c, key);
+    return !k || !k->digests_denied;
+}
+
+bool policy_key_allows_predicate(const struct agent_config *c, const char *key,
+                                 const char *predicate_type)
+{
+    const struct key_policy *k = config_key_policy(c, key);
+
+    if (!k || k->n_predicate_types == 0)
+        return true;
+    for (size_t i = 0; i < k->n_predicate_types; i++)
+        if (streq(k->predicate_types[i], predicate_type))
             return true;
     return false;
 }

@@ -19,3 +19,12 @@
 bool policy_is_admin(const struct agent_config *c, const struct peer *p);
 bool policy_may_use_key(const struct agent_config *c, const char *key, const struct peer *p);
 bool policy_may_connect(const struct agent_config *c, const struct peer *p);
+
+/*
+ * What a key may sign, whoever asks (administrators included): raw digests unless its
+ * section says allow-digests = no; in-toto statements of any predicate type unless
+ * allow-predicate-types lists the permitted ones (exact string match).
+ */
+bool policy_key_allows_digests(const struct agent_config *c, const char *key);
+bool policy_key_allows_predicate(const struct agent_config *c, const char *key,
+                                 const char *predicate_type);

@@ -328,6 +328,20 @@ int hwsign_sign_digest(struct hwsign_client *c, const char *key, enum hwsign_has
     return r < 0 ? decode_failed(c, r) : 0;
 }
 
+int hwsign_sign_statement(struct hwsign_client *c, const char *key, const char *payload_type,
+                          const uint8_t *statement, size_t statement_len, char **ret_envelope,
+                          size_t *ret_len)
+{
+    _cleanup_(sbuf_freep) struct sbuf *body = NULL;
+    int r = CALL(
+            c, HWSIGN_MSG_SIGN_STATEMENT, &body,
+            proto_put_sign_statement_req(out, id, key, payload_type, statement, statement_len));
+    if (r < 0)
+        return r;
+    r = proto_get_envelope(body, ret_envelope, ret_len);
+    return r < 0 ? decode_failed(c, r) : 0;
+}
+
 int hwsign_key_create(struct hwsign_client *c, const char *name, const char *backend,
                       const char *alg, struct hwsign_key_info **ret)
 {

@@ -163,6 +163,8 @@ const char *proto_msg_name(uint8_t type)
         return "KEY_INFO";
     case HWSIGN_MSG_SIGN_DIGEST:
         return "SIGN_DIGEST";
+    case HWSIGN_MSG_SIGN_STATEMENT:
+        return "SIGN_STATEMENT";
     case HWSIGN_MSG_KEY_CREATE:
         return "KEY_CREATE";
     case HWSIGN_MSG_KEY_ADD:
@@ -229,6 +231,24 @@ int proto_put_sign_req(struct sbuf *out, uint32_t id, const char *key, uint8_t h
         return r;
     if ((r = sbuf_put_cstring(out, key)) < 0 || (r = sbuf_put_u8(out, hash)) < 0 ||
         (r = sbuf_put_u8(out, scheme)) < 0 || (r = sbuf_put_string(out, digest, digest_len)) < 0)
+        return abandon(out, mark, r);
+    return proto_end(out, mark);
+}
+
+int proto_put_sign_statement_req(struct sbuf *out, uint32_t id, const char *key,
+                                 const char *payload_type, const uint8_t *statement, size_t len)
+{
+    size_t mark;
+    int r;
+
+    if (!text_ok(key, HWSIGN_MAX_NAME) || !text_ok(payload_type, HWSIGN_MAX_PAYLOAD_TYPE) ||
+        len > HWSIGN_MAX_STATEMENT)
+        return -EMSGSIZE;
+    r = proto_begin(out, HWSIGN_MSG_SIGN_STATEMENT, id, &mark);
+    if (r < 0)
+        return r;
+    if ((r = sbuf_put_cstring(out, key)) < 0 || (r = sbuf_put_cstring(out, payload_type)) < 0 ||
+        (r = sbuf_put_string(out, statement, len)) < 0)
         return abandon(out, mark, r);
     return proto_end(out, mark);
 }
@@ -331,6 +351,23 @@ int proto_get_sign_req(struct sbuf *body, struct proto_sign_req *ret)
     return 0;
 }
 
+int proto_get_sign_statement_req(struct sbuf *body, struct proto_statement_req *ret)
+{
+    struct proto_statement_req q = {0};
+    int r;
+
+    if ((r = get_name(body, q.key, false)) < 0 ||
+        (r = sbuf_get_cstring_buf(body, q.payload_type, sizeof(q.payload_type))) < 0 ||
+        (r = sbuf_get_string_direct(body, HWSIGN_MAX_STATEMENT, &q.statement, &q.statement_len)) <
+                0 ||
+        (r = sbuf_expect_end(body)) < 0)
+        return r;
+    if (q.payload_type[0] == '\0' || q.statement_len == 0)
+        return -EINVAL;
+    *ret = q;
+    return 0;
+}
+
 static int get_key_req(struct sbuf *body, struct proto_key_req *ret, bool add)
 {
     struct proto_key_req q = {0};
@@ -406,6 +443,20 @@ int proto_put_signature(struct sbuf *out, uint32_t id, const uint8_t *sig, size_
     if (r < 0)
         return r;
     r = sbuf_put_string(out, sig, sig_len);
+    if (r < 0)
+        return abandon(out, mark, r);
+    return proto_end(out, mark);
+}
+
+int proto_put_envelope(struct sbuf *out, uint32_t id, const char *json, size_t len)
+{
+    size_t mark;
+    int r;
+
+    r = proto_begin(out, HWSIGN_MSG_REPLY | HWSIGN_MSG_SIGN_STATEMENT, id, &mark);
+    if (r < 0)
+        return r;
+    r = sbuf_put_string(out, json, len);
     if (r < 0)
         return abandon(out, mark, r);
     return proto_end(out, mark);
@@ -525,6 +576,28 @@ int proto_get_signature(struct sbuf *body, uint8_t **ret_sig, size_t *ret_len)
         return -ENOMEM;
     memcpy(sig, p, len);
     *ret_sig = sig;
+    *ret_len = len;
+    return 0;
+}
+
+int proto_get_envelope(struct sbuf *body, char **ret_json, size_t *ret_len)
+{
+    const uint8_t *p;
+    size_t len;
+    char *json;
+    int r;
+
+    if ((r = sbuf_get_string_direct(body, HWSIGN_MAX_MSG, &p, &len)) < 0 ||
+        (r = sbuf_expect_end(body)) < 0)
+        return r;
+    if (len == 0 || memchr(p, 0, len))
+        return -EBADMSG;
+    json = malloc(len + 1);
+    if (!json)
+        return -ENOMEM;
+    memcpy(json, p, len);
+    json[len] = '\0';
+    *ret_json = json;
     *ret_len = len;
     return 0;
 }

@@ -60,6 +60,8 @@ int proto_put_list_req(struct sbuf *out, uint32_t id);
 int proto_put_name_req(struct sbuf *out, uint8_t type, uint32_t id, const char *name);
 int proto_put_sign_req(struct sbuf *out, uint32_t id, const char *key, uint8_t hash, uint8_t scheme,
                        const uint8_t *digest, size_t digest_len);
+int proto_put_sign_statement_req(struct sbuf *out, uint32_t id, const char *key,
+                                 const char *payload_type, const uint8_t *statement, size_t len);
 int proto_put_key_create_req(struct sbuf *out, uint32_t id, const char *name, const char *backend,
                              const char *alg);
 int proto_put_key_add_req(struct sbuf *out, uint32_t id, const char *name, const char *backend,
@@ -68,6 +70,14 @@ int proto_put_key_delete_req(struct sbuf *out, uint32_t id, const char *name, bo
 
 int proto_get_name_req(struct sbuf *body, char name[static HWSIGN_MAX_NAME + 1]);
 int proto_get_sign_req(struct sbuf *body, struct proto_sign_req *ret);
+/* Borrowed view: statement points into body and lives as long as body's memory. */
+struct proto_statement_req {
+    char key[HWSIGN_MAX_NAME + 1];
+    char payload_type[HWSIGN_MAX_PAYLOAD_TYPE + 1];
+    const uint8_t *statement;
+    size_t statement_len;
+};
+int proto_get_sign_statement_req(struct sbuf *body, struct proto_statement_req *ret);
 int proto_get_key_create_req(struct sbuf *body, struct proto_key_req *ret);
 int proto_get_key_add_req(struct sbuf *body, struct proto_key_req *ret);
 int proto_get_key_delete_req(struct sbuf *body, struct proto_key_req *ret);
@@ -88,6 +98,8 @@ struct proto_backend_view {
 int proto_put_failure(struct sbuf *out, uint32_t id, uint32_t code, const char *message);
 int proto_put_ok(struct sbuf *out, uint8_t req_type, uint32_t id);
 int proto_put_signature(struct sbuf *out, uint32_t id, const uint8_t *sig, size_t sig_len);
+/* SIGN_STATEMENT reply: the DSSE envelope JSON. */
+int proto_put_envelope(struct sbuf *out, uint32_t id, const char *json, size_t len);
 int proto_put_key_info(struct sbuf *out, uint8_t req_type, uint32_t id,
                        const struct proto_key_view *k);
 /* List reply: call begin, then add each key, then proto_end. */
@@ -99,7 +111,8 @@ int proto_put_status(struct sbuf *out, uint32_t id, const char *version, uint64_
 
 int proto_get_failure(struct sbuf *body, uint32_t *ret_code, char **ret_message);
 int proto_get_signature(struct sbuf *body, uint8_t **ret_sig, size_t *ret_len);
-int proto_get_key_info(struct sbuf *body, struct hwsign_key_info *ret); /* owned copies */
+int proto_get_envelope(struct sbuf *body, char **ret_json, size_t *ret_len); /* NUL-terminated */
+int proto_get_key_info(struct sbuf *body, struct hwsign_key_info *ret);      /* owned copies */
 int proto_get_key_list(struct sbuf *body, struct hwsign_key_info **ret, size_t *ret_n);
 int proto_get_status(struct sbuf *body, struct hwsign_status **ret);
 void proto_key_info_clear(struct hwsign_key_info *k);

@@ -85,6 +85,15 @@ int hwsign_sign_digest(struct hwsign_client *c, const char *key, enum hwsign_has
                        enum hwsign_scheme scheme, const uint8_t *digest, size_t digest_len,
                        uint8_t **ret_sig, size_t *ret_sig_len);
 
+/*
+ * Sign an in-toto statement: the agent validates it, checks the key's policy (predicate types)
+ * and returns a DSSE envelope (JSON, NUL-terminated) signed over the PAE it computed itself.
+ * payload_type is normally "application/vnd.in-toto+json".
+ */
+int hwsign_sign_statement(struct hwsign_client *c, const char *key, const char *payload_type,
+                          const uint8_t *statement, size_t statement_len, char **ret_envelope,
+                          size_t *ret_len);
+
 /* Key management (admin). backend = instance name from the agent config (NULL/"" = the
  * only one of its kind). alg NULL = "ecdsa-p256". */
 int hwsign_key_create(struct hwsign_client *c, const char *name, const char *backend,

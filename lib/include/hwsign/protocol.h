@@ -22,15 +22,17 @@
 #define HWSIGN_MAX_MSG      (64u * 1024u) /* largest body either side will send or accept */
 
 /* Limits on fields inside messages. */
-#define HWSIGN_MAX_NAME     64u   /* key and backend names: [A-Za-z0-9._-], first char alnum */
-#define HWSIGN_MAX_URI      1024u /* key locator (pkcs11: URI or TPM key file) */
-#define HWSIGN_MAX_ALG      32u   /* algorithm name ("ecdsa-p256") */
-#define HWSIGN_MAX_TEXT     1024u /* error messages, health details, policy lists */
-#define HWSIGN_MAX_SPKI     2048u /* DER SubjectPublicKeyInfo */
-#define HWSIGN_MAX_SIG      1024u /* DER signature (RSA-4096 fits) */
-#define HWSIGN_MAX_DIGEST   64u   /* SHA-512 */
-#define HWSIGN_MAX_KEYS     256u  /* keys one agent manages; a full listing fits one frame */
-#define HWSIGN_MAX_BACKENDS 16u   /* configured backend instances */
+#define HWSIGN_MAX_NAME         64u   /* key and backend names: [A-Za-z0-9._-], first char alnum */
+#define HWSIGN_MAX_URI          1024u /* key locator (pkcs11: URI or TPM key file) */
+#define HWSIGN_MAX_ALG          32u   /* algorithm name ("ecdsa-p256") */
+#define HWSIGN_MAX_TEXT         1024u /* error messages, health details, policy lists */
+#define HWSIGN_MAX_SPKI         2048u /* DER SubjectPublicKeyInfo */
+#define HWSIGN_MAX_SIG          1024u /* DER signature (RSA-4096 fits) */
+#define HWSIGN_MAX_DIGEST       64u   /* SHA-512 */
+#define HWSIGN_MAX_KEYS         256u  /* keys one agent manages; a full listing fits one frame */
+#define HWSIGN_MAX_STATEMENT    (48u * 1024u) /* in-toto statement bytes in SIGN_STATEMENT */
+#define HWSIGN_MAX_PAYLOAD_TYPE 128u          /* DSSE payloadType */
+#define HWSIGN_MAX_BACKENDS     16u           /* configured backend instances */
 
 /* Agent-side resource limits (defaults; some can be lowered in the config). */
 #define HWSIGN_MAX_CONNECTIONS 256u /* concurrent client connections */
@@ -50,6 +52,7 @@ enum hwsign_msg_type {
     HWSIGN_MSG_LIST_KEYS = 2,
     HWSIGN_MSG_KEY_INFO = 3,
     HWSIGN_MSG_SIGN_DIGEST = 4,
+    HWSIGN_MSG_SIGN_STATEMENT = 5, /* in-toto statement -> DSSE envelope (agent computes PAE) */
     HWSIGN_MSG_KEY_CREATE = 16,
     HWSIGN_MSG_KEY_ADD = 17,
     HWSIGN_MSG_KEY_DELETE = 18,
