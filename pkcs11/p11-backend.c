@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "p11-backend.h"
+#include "parse.h"
 #include "p11-module.h"
 #include "p11-rv.h"
 #include "p11-sign.h"
@@ -149,21 +150,6 @@ static int p11_open(struct key_backend *kb)
     return r;
 }
 
-/* Key names become CKA_LABELs: the agent's name rule, checked here too. */
-static bool label_ok(const char *s)
-{
-    size_t n = s ? strnlen(s, HWSIGN_MAX_NAME + 1) : 0;
-
-    if (n == 0 || n > HWSIGN_MAX_NAME)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
-            return false;
-    }
-    return true;
-}
 
 struct key_ref {
     uint8_t id[P11_MAX_ID];
@@ -322,7 +308,7 @@ static int p11_create(struct key_backend *kb, const char *name, enum hwsign_alg 
     struct p11_backend *b = to_p11(kb);
     int r;
 
-    if (!label_ok(name))
+    if (!name_is_valid(name)) /* key names become CKA_LABELs */
         return p11_token_failf(&b->tok, -EINVAL, "invalid key name");
     if (alg != HWSIGN_ALG_ECDSA_P256 && alg != HWSIGN_ALG_ECDSA_P384 && alg != HWSIGN_ALG_RSA_3072)
         return p11_token_failf(&b->tok, -EOPNOTSUPP, "algorithm %d is not supported", (int)alg);

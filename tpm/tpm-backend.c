@@ -15,6 +15,7 @@
 
 #include "fd-util.h"
 #include "tpm-backend.h"
+#include "parse.h"
 #include "tpm-context.h"
 #include "tpm-key.h"
 #include "tpm-keyfile.h"
@@ -342,7 +343,7 @@ static int tpm_create(struct key_backend *kb, const char *name, enum hwsign_alg 
     struct tpm_backend *b = to_tpm(kb);
     int r;
 
-    if (!tpm_store_name_ok(name))
+    if (!name_is_valid(name))
         return tpm_context_failf(&b->ctx, -EINVAL, "invalid key name");
     if (alg != HWSIGN_ALG_ECDSA_P256 && alg != HWSIGN_ALG_ECDSA_P384 && alg != HWSIGN_ALG_RSA_3072)
         return tpm_context_failf(&b->ctx, -EOPNOTSUPP, "algorithm %d is not supported", (int)alg);

@@ -32,20 +32,6 @@ static bool owner_ok(const struct stat *st)
     return (st->st_uid == 0 || st->st_uid == geteuid()) && !(st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
-bool tpm_store_name_ok(const char *s)
-{
-    size_t n = s ? strnlen(s, HWSIGN_MAX_NAME + 1) : 0;
-
-    if (n == 0 || n > HWSIGN_MAX_NAME)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
-            return false;
-    }
-    return true;
-}
 
 bool tpm_store_printable(const char *s)
 {

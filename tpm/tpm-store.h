@@ -19,7 +19,6 @@
 #define TPM_KEY_EXT ".pem"
 
 /* The agent's key name rule ([A-Za-z0-9][A-Za-z0-9._-]*, 1..HWSIGN_MAX_NAME): no '/', no "..". */
-bool tpm_store_name_ok(const char *name);
 /* No control characters. */
 bool tpm_store_printable(const char *s);
 /* True if canon is a direct child of the (canonical) directory dir. */
