@@ -22,6 +22,9 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
+BENCH_PROG=bench.sh
+# shellcheck source=common.sh
+. "$HERE/common.sh"
 
 N1=${BENCH_N1:-20000}
 N16=${BENCH_N16:-100000}
@@ -33,30 +36,11 @@ TOKEN=bench
 KEY=k1
 RSS_LIMIT_KB=$((16 * 1024))
 
-die() {
-    echo "bench.sh: $*" >&2
-    exit 1
-}
-
 for v in "$N1" "$N16" "$NINPROC" "$TOOL_RUNS" "$THREADS"; do
     [[ $v =~ ^[1-9][0-9]*$ ]] || die "BENCH_* values must be positive integers (got '$v')"
 done
 
-if [[ $# -gt 1 ]]; then
-    die "usage: bench.sh [BUILD_DIR]"
-elif [[ $# -eq 1 ]]; then
-    BUILD=$1
-elif [[ -d build ]]; then
-    BUILD=build
-else
-    BUILD=$SRC/build
-fi
-[[ -d $BUILD ]] || die "build directory '$BUILD' does not exist"
-BUILD=$(cd "$BUILD" && pwd)
-AGENT=$BUILD/agent/hwsign-agent
-CLI=$BUILD/cli/hwsign
-[[ -x $AGENT && -x $CLI && -e $BUILD/lib/libhwsign.so ]] ||
-    die "$BUILD lacks agent/hwsign-agent, cli/hwsign or lib/libhwsign.so: build it first"
+bench_build_dir "$@"
 for tool in cc pkg-config softhsm2-util pkcs11-tool openssl; do
     command -v "$tool" >/dev/null || die "'$tool' is not installed"
 done
@@ -66,17 +50,7 @@ D=$(mktemp -d "${TMPDIR:-/tmp}/hwsign-bench.XXXXXX")
 AGENT_PID=
 
 stop_agent() {
-    local i
-    [[ -n $AGENT_PID ]] || return 0
-    if kill -0 "$AGENT_PID" 2>/dev/null; then
-        kill -TERM "$AGENT_PID" 2>/dev/null || true
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$AGENT_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -0 "$AGENT_PID" 2>/dev/null && kill -KILL "$AGENT_PID" 2>/dev/null
-    fi
-    wait "$AGENT_PID" 2>/dev/null || true
+    bench_stop_child "$AGENT_PID"
     AGENT_PID=
 }
 
@@ -97,14 +71,9 @@ trap 'exit 143' TERM
 
 # --- build the two programs against the build tree ------------------------------------------
 mkdir -p "$D/bin"
-CFLAGS=(-O2 -g -std=gnu11 -pthread -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith
-    -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wcast-qual -Wundef -Wno-unused-parameter
-    -Wimplicit-fallthrough -D_FORTIFY_SOURCE=2 -fstack-protector-strong)
-read -r -a CRYPTO <<<"$(pkg-config --cflags --libs libcrypto)"
 read -r -a P11 <<<"$(pkg-config --cflags --libs libp11 libcrypto)"
-cc "${CFLAGS[@]}" -I"$SRC/lib/include" -o "$D/bin/bench-client" "$HERE/bench-client.c" \
-    -L"$BUILD/lib" -Wl,-rpath,"$BUILD/lib" -lhwsign "${CRYPTO[@]}"
-cc "${CFLAGS[@]}" -o "$D/bin/bench-p11-inproc" "$HERE/bench-p11-inproc.c" "${P11[@]}"
+bench_compile_client "$D/bin/bench-client"
+cc "${BENCH_CFLAGS[@]}" -o "$D/bin/bench-p11-inproc" "$HERE/bench-p11-inproc.c" "${P11[@]}"
 
 # --- token, agent, key ----------------------------------------------------------------------
 mkdir -p "$D/tokens" "$D/state" "$D/run"
@@ -128,12 +97,7 @@ EOF
 "$AGENT" --config "$D/agent.conf" 2>"$D/agent.log" &
 AGENT_PID=$!
 export HWSIGN_AGENT_SOCK=$D/run/agent.sock
-for ((i = 0; ; i++)); do
-    kill -0 "$AGENT_PID" 2>/dev/null || die "the agent exited during start-up"
-    [[ -S $HWSIGN_AGENT_SOCK ]] && "$CLI" status >/dev/null 2>&1 && break
-    ((i < 100)) || die "the agent did not answer within 10 s"
-    sleep 0.1
-done
+bench_wait_agent "$AGENT_PID"
 "$CLI" key create "$KEY" >/dev/null
 "$CLI" key show "$KEY" >"$D/key.txt"
 "$CLI" key show "$KEY" --json >"$D/key.json"
@@ -165,14 +129,9 @@ rss_kb() {
 hwm_kb() {
     awk '/^VmHWM:/ { print $2 }' "/proc/$AGENT_PID/status"
 }
-# field NAME LINE: value of NAME=... in a RESULT line
-field() {
-    sed -n "s/.* $1=\\([^ ]*\\).*/\\1/p" <<<"$2"
-}
 
 echo "== hwsign signing benchmark: $(date -u '+%Y-%m-%d %H:%M:%SZ')"
-echo "   host: nproc=$(nproc), cpu='$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo |
-    head -n1)', load=$(cut -d' ' -f1-3 /proc/loadavg)"
+bench_host_line
 echo "   build: $BUILD; token: SoftHSM2 file store; key: $KEY (ecdsa-p256, id $KEY_ID)"
 RSS_START=$(rss_kb)
 
