@@ -58,6 +58,7 @@ int handle_key_create(struct agent *a, struct conn *c, uint32_t id, struct sbuf 
 int handle_key_add(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 int handle_key_delete(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 int handle_sign_digest(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+int handle_sign_statement(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 
 /*
  * Completion of a job submitted by a handler; c is NULL when the peer left or the request was

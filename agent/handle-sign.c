@@ -5,12 +5,37 @@
 #include <string.h>
 
 #include "agent.h"
+#include "bundle.h"
+#include "dsse.h"
+#include "intoto.h"
 #include "conn.h"
 #include "crypto.h"
 #include "dispatch.h"
 #include "journal.h"
 #include "policy.h"
 #include "proto.h"
+
+/* A sign job for key k over digest, holding its own reference to the key's public key (the
+ * key may be deleted while the job waits). NULL on allocation failure. */
+static struct job *sign_job_new(const struct key_record *k, uint8_t hash, uint8_t scheme,
+                                const uint8_t *digest, size_t digest_len)
+{
+    struct job *j = job_new(JOB_SIGN);
+
+    if (!j)
+        return NULL;
+    if (EVP_PKEY_up_ref(k->pub) != 1)
+        return job_free(j);
+    j->pub = k->pub;
+    memcpy(j->key, k->name, sizeof(j->key));
+    memcpy(j->locator, k->locator, sizeof(j->locator));
+    j->alg = k->alg;
+    j->hash = hash;
+    j->scheme = scheme;
+    memcpy(j->digest, digest, digest_len);
+    j->digest_len = digest_len;
+    return j;
+}
 
 int handle_sign_digest(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body)
 {
@@ -59,26 +84,96 @@ int handle_sign_digest(struct agent *a, struct conn *c, uint32_t id, struct sbuf
                          k->backend);
         return -ENODEV;
     }
-    j = job_new(JOB_SIGN);
+    j = sign_job_new(k, q.hash, q.scheme, q.digest, q.digest_len);
     if (!j) {
         conn_reply_error(a, c, id, -ENOMEM, "agent out of memory");
         return -ENOMEM;
     }
-    memcpy(j->key, k->name, sizeof(j->key));
-    memcpy(j->locator, k->locator, sizeof(j->locator));
-    j->alg = k->alg;
-    j->hash = q.hash;
-    j->scheme = q.scheme;
-    memcpy(j->digest, q.digest, q.digest_len);
-    j->digest_len = q.digest_len;
-    /* A reference, not a copy: the key may be deleted while the job waits. */
-    if (EVP_PKEY_up_ref(k->pub) != 1) {
+    return dispatch_submit(a, c, s, j, id, HWSIGN_MSG_SIGN_DIGEST);
+}
+
+int handle_sign_statement(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body)
+{
+    _cleanup_(intoto_statement_freep) struct intoto_statement *st = NULL;
+    _cleanup_free_ uint8_t *pae = NULL;
+    struct proto_statement_req q;
+    const struct key_record *k;
+    struct backend_slot *s;
+    uint8_t digest[HWSIGN_MAX_DIGEST];
+    enum hwsign_hash hash;
+    const char *ptype;
+    size_t pae_len;
+    struct job *j;
+    int r;
+
+    r = proto_get_sign_statement_req(body, &q);
+    if (r < 0)
+        return dispatch_malformed(a, c, id, HWSIGN_MSG_SIGN_STATEMENT, r);
+    if (!policy_may_use_key(a->cfg, q.key, &c->peer)) {
+        struct log_fields f = {.msgid = LOG_ID_REQUEST_DENIED, .peer = &c->peer, .key = q.key};
+        log_event(LOG_WARNING, &f, "refused statement: uid %u may not use key '%s'",
+                  (unsigned)c->peer.uid, q.key);
+        conn_reply_error(a, c, id, -EACCES, "uid %u may not use key '%s'", (unsigned)c->peer.uid,
+                         q.key);
+        return -EACCES;
+    }
+    k = keystore_find(a->keys, q.key);
+    if (!k) {
+        conn_reply_error(a, c, id, -ENOKEY, "no key named '%s'", q.key);
+        return -ENOKEY;
+    }
+    if (!streq(q.payload_type, INTOTO_PAYLOAD_TYPE)) {
+        conn_reply_error(a, c, id, -EINVAL, "payload type '%s' is not supported (only %s)",
+                         q.payload_type, INTOTO_PAYLOAD_TYPE);
+        return -EINVAL;
+    }
+    /* The agent, not the client, decides what is signed: parse and judge the statement. */
+    r = intoto_statement_parse(q.statement, q.statement_len, &st);
+    if (r < 0) {
+        conn_reply_error(a, c, id, -EINVAL, "not a valid in-toto Statement v1 (%s)",
+                         strerror(-r));
+        return -EINVAL;
+    }
+    ptype = intoto_statement_predicate_type(st);
+    if (!policy_key_allows_predicate(a->cfg, k->name, ptype)) {
+        struct log_fields f = {.msgid = LOG_ID_REQUEST_DENIED, .peer = &c->peer, .key = q.key};
+        log_event(LOG_WARNING, &f, "refused statement: key '%s' may not sign predicate type %s",
+                  q.key, ptype);
+        conn_reply_error(a, c, id, -EACCES, "key '%s' may not sign predicate type '%s'", q.key,
+                         ptype);
+        return -EACCES;
+    }
+    s = agent_backend_of_key(a, k);
+    if (!s) {
+        conn_reply_error(a, c, id, -ENODEV,
+                         "key '%s' belongs to backend '%s', which is not configured", k->name,
+                         k->backend);
+        return -ENODEV;
+    }
+    /* DSSE signatures are over SHA-256(PAE) for every key: what sigstore-js and our verifier
+     * compute (FORMATS.md §4.6), so P-384 envelopes stay verifiable too. */
+    hash = HWSIGN_HASH_SHA256;
+    r = dsse_pae(q.payload_type, strlen(q.payload_type), q.statement, q.statement_len, &pae,
+                 &pae_len);
+    if (r >= 0)
+        r = hash_buffer(hash, pae, pae_len, digest, sizeof(digest));
+    j = r >= 0 ? sign_job_new(k, hash, HWSIGN_SCHEME_DEFAULT, digest, hash_len(hash)) : NULL;
+    if (j) {
+        j->payload_type = strdup(q.payload_type);
+        j->payload = malloc(q.statement_len);
+        j->predicate_type = strdup(ptype);
+        j->n_subjects = intoto_statement_subject_count(st);
+        if (j->payload)
+            memcpy(j->payload, q.statement, q.statement_len);
+        j->payload_len = q.statement_len;
+        r = bundle_hint_from_spki(k->spki, k->spki_len, &j->keyid);
+    }
+    if (!j || r < 0 || !j->payload_type || !j->payload || !j->predicate_type) {
         job_free(j);
         conn_reply_error(a, c, id, -ENOMEM, "agent out of memory");
         return -ENOMEM;
     }
-    j->pub = k->pub;
-    return dispatch_submit(a, c, s, j, id, HWSIGN_MSG_SIGN_DIGEST);
+    return dispatch_submit(a, c, s, j, id, HWSIGN_MSG_SIGN_STATEMENT);
 }
 
 static const char *backend_name_of(struct agent *a, const struct job *j)
@@ -102,6 +197,23 @@ static void sign_done(struct agent *a, struct conn *c, struct job *j)
         return;
     }
     f.msgid = LOG_ID_SIGNED;
+    if (j->req_type == HWSIGN_MSG_SIGN_STATEMENT) {
+        _cleanup_free_ char *env = NULL;
+        struct dsse_signature ds = {.keyid = j->keyid, .sig = j->sig, .sig_len = j->sig_len};
+        size_t env_len;
+        int r = dsse_envelope_encode(j->payload_type, j->payload, j->payload_len, &ds, 1, &env,
+                                     &env_len);
+        log_event(LOG_INFO, &f, "signed an in-toto statement (%s, %zu subject(s)) with key '%s'",
+                  j->predicate_type, j->n_subjects, j->key);
+        if (!c)
+            return;
+        if (r < 0)
+            conn_reply_error(a, c, j->req_id, r, "cannot build the DSSE envelope: %s",
+                             strerror(-r));
+        else if (proto_put_envelope(c->out, j->req_id, env, env_len) < 0)
+            c->close_after_flush = true;
+        return;
+    }
     log_event(LOG_INFO, &f, "signed a %s digest with key '%s'", hash_name(j->hash), j->key);
     if (c && proto_put_signature(c->out, j->req_id, j->sig, j->sig_len) < 0)
         c->close_after_flush = true;

@@ -56,6 +56,10 @@ struct job *job_free(struct job *j)
     free(j->out_locator);
     free(j->out_spki);
     EVP_PKEY_free(j->pub);
+    free(j->payload_type);
+    free(j->payload);
+    free(j->keyid);
+    free(j->predicate_type);
     explicit_bzero(j, sizeof(*j));
     free(j);
     return NULL;

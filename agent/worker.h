@@ -46,6 +46,13 @@ struct job {
     uint8_t digest[HWSIGN_MAX_DIGEST];
     size_t digest_len;
     struct evp_pkey_st *pub; /* the key's public key (a reference), for verify-after-sign */
+    /* SIGN_STATEMENT: what the envelope wraps (the digest above is that of its PAE). */
+    char *payload_type;
+    uint8_t *payload;
+    size_t payload_len;
+    char *keyid;
+    char *predicate_type;
+    size_t n_subjects;
 
     /* Outputs (valid when result == 0). */
     int result;

@@ -45,6 +45,7 @@ run_build() {
 }
 
 export LSAN_OPTIONS="suppressions=$TOP/tests/lsan.supp:print_suppressions=0"
+export HWSIGN_REQUIRE_INTEROP=1   # stock verifiers (npm) must be present: never skip them
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
 

@@ -526,6 +526,7 @@ static bool known_request(unsigned t)
     case HWSIGN_MSG_LIST_KEYS:
     case HWSIGN_MSG_KEY_INFO:
     case HWSIGN_MSG_SIGN_DIGEST:
+    case HWSIGN_MSG_SIGN_STATEMENT:
     case HWSIGN_MSG_KEY_CREATE:
     case HWSIGN_MSG_KEY_ADD:
     case HWSIGN_MSG_KEY_DELETE:
