@@ -124,7 +124,10 @@ const char *dispatch_strerror(int err)
         return "the token rejected the configured PIN (not retried; fix the PIN and restart)";
     case EKEYREVOKED:
     case EKEYEXPIRED:
-        return "the PIN is locked or expired";
+        return "locked out: the token's PIN is locked or expired, or the TPM is in "
+               "dictionary-attack lockout";
+    case EBUSY:
+        return "the device stayed busy (TPM_RC_RETRY/YIELDED/TESTING) until the deadline";
     case ENODEV:
         return "the token or device is unavailable";
     case ETIMEDOUT:
