@@ -33,7 +33,7 @@ static const struct dispatch_entry dispatch_table[] = {
         {HWSIGN_MSG_LIST_KEYS, DISPATCH_WHILE_STOP, handle_list_keys},
         {HWSIGN_MSG_KEY_INFO, DISPATCH_WHILE_STOP, handle_key_info},
         {HWSIGN_MSG_SIGN_DIGEST, 0, handle_sign_digest},
-    {HWSIGN_MSG_SIGN_STATEMENT, 0, handle_sign_statement},
+        {HWSIGN_MSG_SIGN_STATEMENT, 0, handle_sign_statement},
         {HWSIGN_MSG_KEY_CREATE, DISPATCH_ADMIN, handle_key_create},
         {HWSIGN_MSG_KEY_ADD, DISPATCH_ADMIN, handle_key_add},
         {HWSIGN_MSG_KEY_DELETE, DISPATCH_ADMIN, handle_key_delete},

@@ -130,8 +130,7 @@ int handle_sign_statement(struct agent *a, struct conn *c, uint32_t id, struct s
     /* The agent, not the client, decides what is signed: parse and judge the statement. */
     r = intoto_statement_parse(q.statement, q.statement_len, &st);
     if (r < 0) {
-        conn_reply_error(a, c, id, -EINVAL, "not a valid in-toto Statement v1 (%s)",
-                         strerror(-r));
+        conn_reply_error(a, c, id, -EINVAL, "not a valid in-toto Statement v1 (%s)", strerror(-r));
         return -EINVAL;
     }
     ptype = intoto_statement_predicate_type(st);

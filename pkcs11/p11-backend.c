@@ -150,7 +150,6 @@ static int p11_open(struct key_backend *kb)
     return r;
 }
 
-
 struct key_ref {
     uint8_t id[P11_MAX_ID];
     size_t id_len;

@@ -32,7 +32,6 @@ static bool owner_ok(const struct stat *st)
     return (st->st_uid == 0 || st->st_uid == geteuid()) && !(st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
-
 bool tpm_store_printable(const char *s)
 {
     for (; *s; s++)
