@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "crypto-cleanup.h"
+#include "bundle.h"
 #include "crypto.h"
 #include "format.h"
 #include "main.h"
@@ -69,27 +70,44 @@ int hash_input_sha256(const char *path, uint8_t ret[static 32])
 
 static void sign_usage(FILE *f)
 {
-    fputs("Usage: hwsign sign --key NAME [-o SIG] [--json] FILE\n"
+    fputs("Usage: hwsign sign --key NAME [-o SIG] [--bundle OUT] [--json] FILE\n"
           "\n"
           "Hash FILE (SHA-256, locally) and have the agent sign the digest with key NAME.\n"
           "The signature is written as `cosign sign-blob --key` writes it: standard base64 of\n"
           "the DER signature over SHA-256(FILE), no trailing newline in a file. It verifies\n"
           "with `hwsign verify`, `cosign verify-blob` and (base64-decoded) with\n"
           "`openssl dgst -sha256 -verify`. FILE \"-\" reads standard input.\n"
+          "With --bundle, the same signature is also written as a Sigstore bundle v0.3\n"
+          "(messageSignature, key-based, no transparency log; publicKey hint = lower-case hex\n"
+          "SHA-256 of the key's DER SubjectPublicKeyInfo), as `cosign sign-blob --bundle`\n"
+          "writes it; it verifies with `hwsign verify --bundle`, `cosign verify-blob --key\n"
+          "--bundle --insecure-ignore-tlog` and @sigstore/verify. --bundle alone writes no SIG.\n"
           "\n"
           "Options:\n"
           "  -k, --key NAME      the agent key to sign with (required)\n"
           "  -o, --output SIG    where to write the signature (replaced atomically, mode 0644);\n"
-          "                      default FILE.sig; \"-\" prints it on stdout with a newline;\n"
-          "                      required when FILE is \"-\"\n"
+          "                      default FILE.sig unless --bundle is given; \"-\" prints it on\n"
+          "                      stdout with a newline; required when FILE is \"-\" (without\n"
+          "                      --bundle)\n"
+          "  -b, --bundle OUT    write a Sigstore bundle to OUT (replaced atomically, mode\n"
+          "                      0644); \"-\" prints it on stdout\n"
           "  --json              print a JSON object: key, file, sha256, signature,\n"
-          "                      signature_file (not with -o -)\n"
+          "                      signature_file, bundle_file (null when not written; not with\n"
+          "                      output on stdout)\n"
           "  -h, --help          show this help\n",
           f);
 }
 
-static int print_sign_json(const char *key, const char *file, const uint8_t digest[static 32],
-                           const char *b64, const char *out)
+struct sign_out {
+    const char *key;
+    const char *file;
+    const char *sig_path;    /* NULL: no signature file */
+    const char *bundle_path; /* NULL: no bundle */
+    bool json;
+};
+
+static int print_sign_json(const struct sign_out *o_, const uint8_t digest[static 32],
+                           const char *b64)
 {
     _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
     _cleanup_free_ char *hex = NULL;
@@ -100,96 +118,160 @@ static int print_sign_json(const char *key, const char *file, const uint8_t dige
     r = hex_encode(digest, 32, &hex);
     if (r < 0)
         return r;
-    if ((r = json_add_string(o, "key", key)) < 0 || (r = json_add_string(o, "file", file)) < 0 ||
+    if ((r = json_add_string(o, "key", o_->key)) < 0 ||
+        (r = json_add_string(o, "file", o_->file)) < 0 ||
         (r = json_add_string(o, "sha256", hex)) < 0 ||
         (r = json_add_string(o, "signature", b64)) < 0 ||
-        (r = json_add_string(o, "signature_file", out)) < 0)
+        (r = json_add_string(o, "signature_file", o_->sig_path)) < 0 ||
+        (r = json_add_string(o, "bundle_file", o_->bundle_path)) < 0)
         return r;
     return json_print(o);
+}
+
+/*
+ * The bundle: the hint comes from the key's SPKI, and the signature is checked against that
+ * SPKI before it is written, so the bundle never names a key that did not make it.
+ */
+static int write_bundle(struct hwsign_client *client, const struct sign_out *o,
+                        const uint8_t digest[static 32], const uint8_t *sig, size_t sig_len)
+{
+    _cleanup_free_ uint8_t *spki = NULL;
+    _cleanup_free_ char *hint = NULL, *json = NULL;
+    size_t spki_len = 0, json_len = 0;
+    int r;
+
+    r = hwsign_get_public_key(client, o->key, &spki, &spki_len);
+    if (r < 0)
+        return log_agent_error(client, r, "cannot get the public key of '%s'", o->key);
+    r = sig_verify_digest(spki, spki_len, HWSIGN_HASH_SHA256, HWSIGN_SCHEME_DEFAULT, digest, 32,
+                          sig, sig_len);
+    if (r < 0)
+        return log_error(CLI_EXIT_ERROR,
+                         "the agent's signature does not verify with the public key of '%s'",
+                         o->key);
+    r = bundle_hint_from_spki(spki, spki_len, &hint);
+    if (r < 0)
+        return log_errno(r, "cannot compute the key hint");
+    r = bundle_encode_message_signature(hint, digest, sig, sig_len, &json, &json_len);
+    if (r < 0)
+        return log_errno(r, "cannot encode the bundle");
+    if (streq(o->bundle_path, "-")) {
+        json[json_len] = '\n'; /* the NUL after the text becomes the newline */
+        r = write_output(NULL, json, json_len + 1);
+    } else
+        r = write_output(o->bundle_path, json, json_len);
+    if (r < 0)
+        return log_errno(r, "cannot write the bundle to %s",
+                         streq(o->bundle_path, "-") ? "standard output" : o->bundle_path);
+    return CLI_EXIT_OK;
+}
+
+/* Checks and completes the output paths; returns an exit status (usage errors printed). */
+static int sign_check_outputs(struct sign_out *o, char **default_out)
+{
+    int r;
+
+    if (!o->sig_path && !o->bundle_path) {
+        if (streq(o->file, "-"))
+            return log_usage("sign", "signing standard input needs -o SIG (or -o - for stdout)");
+        r = str_join(o->file, ".sig", default_out);
+        if (r < 0)
+            return log_errno(r, "cannot build the signature file name");
+        o->sig_path = *default_out;
+    }
+    if (o->sig_path && !*o->sig_path)
+        return log_usage("sign", "-o needs a file name");
+    if (o->bundle_path && !*o->bundle_path)
+        return log_usage("sign", "--bundle needs a file name");
+    if (o->sig_path && !streq(o->sig_path, "-") && streq(o->sig_path, o->file))
+        return log_usage("sign", "the signature would overwrite FILE '%s'", o->file);
+    if (o->bundle_path && !streq(o->bundle_path, "-") && streq(o->bundle_path, o->file))
+        return log_usage("sign", "the bundle would overwrite FILE '%s'", o->file);
+    if (o->sig_path && o->bundle_path && streq(o->sig_path, o->bundle_path))
+        return log_usage("sign", "-o and --bundle name the same file '%s'", o->sig_path);
+    if (o->json && ((o->sig_path && streq(o->sig_path, "-")) ||
+                    (o->bundle_path && streq(o->bundle_path, "-"))))
+        return log_usage("sign", "--json cannot be combined with output on stdout (-)");
+    return CLI_EXIT_OK;
 }
 
 int cmd_sign(int argc, char *argv[], const struct cli_context *ctx)
 {
     enum { ARG_JSON = 0x100 };
     static const struct option options[] = {
-            {"help", no_argument, NULL, 'h'},
-            {"key", required_argument, NULL, 'k'},
-            {"output", required_argument, NULL, 'o'},
-            {"json", no_argument, NULL, ARG_JSON},
-            {},
+            {"help", no_argument, NULL, 'h'},         {"key", required_argument, NULL, 'k'},
+            {"output", required_argument, NULL, 'o'}, {"bundle", required_argument, NULL, 'b'},
+            {"json", no_argument, NULL, ARG_JSON},    {},
     };
     _cleanup_(hwsign_disconnectp) struct hwsign_client *client = NULL;
     _cleanup_free_ char *default_out = NULL, *b64 = NULL, *text = NULL;
     _cleanup_free_ uint8_t *sig = NULL;
-    const char *key = NULL, *out = NULL, *file;
+    struct sign_out o = {};
     uint8_t digest[32];
     size_t sig_len = 0;
-    bool json = false;
     int c, r;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, ":hk:o:", options, NULL)) >= 0) {
+    while ((c = getopt_long(argc, argv, ":hk:o:b:", options, NULL)) >= 0) {
         switch (c) {
         case 'h':
             sign_usage(stdout);
             return CLI_EXIT_OK;
         case 'k':
-            key = optarg;
+            o.key = optarg;
             break;
         case 'o':
-            out = optarg;
+            o.sig_path = optarg;
+            break;
+        case 'b':
+            o.bundle_path = optarg;
             break;
         case ARG_JSON:
-            json = true;
+            o.json = true;
             break;
         default:
             return log_bad_option("sign", c, argv);
         }
     }
-    if (!key)
+    if (!o.key)
         return log_usage("sign", "missing --key NAME");
-    if (!name_is_valid(key))
-        return log_usage("sign", "invalid key name '%s'", key);
+    if (!name_is_valid(o.key))
+        return log_usage("sign", "invalid key name '%s'", o.key);
     if (optind >= argc)
         return log_usage("sign", "missing FILE");
     if (optind + 1 < argc)
         return log_usage("sign", "unexpected argument '%s'", argv[optind + 1]);
-    file = argv[optind];
-    if (!*file)
+    o.file = argv[optind];
+    if (!*o.file)
         return log_usage("sign", "FILE must not be empty");
-
-    if (!out) {
-        if (streq(file, "-"))
-            return log_usage("sign", "signing standard input needs -o SIG (or -o - for stdout)");
-        r = str_join(file, ".sig", &default_out);
-        if (r < 0)
-            return log_errno(r, "cannot build the signature file name");
-        out = default_out;
-    }
-    if (!*out)
-        return log_usage("sign", "-o needs a file name");
-    if (!streq(out, "-") && streq(out, file))
-        return log_usage("sign", "the signature would overwrite FILE '%s'", file);
-    if (json && streq(out, "-"))
-        return log_usage("sign", "--json cannot be combined with -o -");
+    r = sign_check_outputs(&o, &default_out);
+    if (r != CLI_EXIT_OK)
+        return r;
+    if (o.sig_path && o.bundle_path && streq(o.sig_path, "-") && streq(o.bundle_path, "-"))
+        return log_usage("sign", "-o - and --bundle - cannot both use standard output");
 
     /* Hash before connecting: hashing a large file can outlast the agent's idle timeout. */
-    r = hash_input_sha256(file, digest);
+    r = hash_input_sha256(o.file, digest);
     if (r < 0)
-        return log_errno(r, "cannot read %s", streq(file, "-") ? "standard input" : file);
+        return log_errno(r, "cannot read %s", streq(o.file, "-") ? "standard input" : o.file);
 
     r = cli_connect(ctx, &client);
     if (r != CLI_EXIT_OK)
         return r;
-    r = hwsign_sign_digest(client, key, HWSIGN_HASH_SHA256, HWSIGN_SCHEME_DEFAULT, digest,
+    r = hwsign_sign_digest(client, o.key, HWSIGN_HASH_SHA256, HWSIGN_SCHEME_DEFAULT, digest,
                            sizeof(digest), &sig, &sig_len);
     if (r < 0)
-        return log_agent_error(client, r, "signing with key '%s' failed", key);
+        return log_agent_error(client, r, "signing with key '%s' failed", o.key);
 
     r = base64_encode(sig, sig_len, &b64);
     if (r < 0)
         return log_errno(r, "cannot encode the signature");
-    if (streq(out, "-")) {
+    if (o.bundle_path) {
+        r = write_bundle(client, &o, digest, sig, sig_len);
+        if (r != CLI_EXIT_OK)
+            return r;
+    }
+    if (o.sig_path && streq(o.sig_path, "-")) {
         r = str_join(b64, "\n", &text);
         if (r < 0)
             return log_errno(r, "cannot encode the signature");
@@ -198,15 +280,23 @@ int cmd_sign(int argc, char *argv[], const struct cli_context *ctx)
             return log_errno(r, "cannot write the signature to standard output");
         return CLI_EXIT_OK;
     }
-    r = write_output(out, b64, strlen(b64));
-    if (r < 0)
-        return log_errno(r, "cannot write the signature to %s", out);
+    if (o.sig_path) {
+        r = write_output(o.sig_path, b64, strlen(b64));
+        if (r < 0)
+            return log_errno(r, "cannot write the signature to %s", o.sig_path);
+    }
 
-    if (json) {
-        r = print_sign_json(key, file, digest, b64, out);
+    if (o.json) {
+        r = print_sign_json(&o, digest, b64);
         if (r < 0)
             return log_errno(r, "cannot print the result");
-    } else
-        printf("Wrote signature to %s\n", out);
+        return CLI_EXIT_OK;
+    }
+    if (o.bundle_path && streq(o.bundle_path, "-"))
+        return CLI_EXIT_OK; /* stdout holds the bundle and nothing else */
+    if (o.sig_path)
+        printf("Wrote signature to %s\n", o.sig_path);
+    if (o.bundle_path)
+        printf("Wrote bundle to %s\n", o.bundle_path);
     return CLI_EXIT_OK;
 }

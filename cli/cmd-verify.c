@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hwsign verify: offline check of a `cosign sign-blob`-style signature (base64 or raw DER over
- * SHA-256(FILE)) against a PEM public key. Never talks to the agent.
+ * SHA-256(FILE)) against a PEM public key, or (--bundle, verify-bundle.c) of a Sigstore bundle
+ * or DSSE envelope. Never talks to the agent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include "format.h"
 #include "main.h"
 #include "output.h"
+#include "verify-bundle.h"
 
 /* The most spki_from_pem() accepts: a PEM public key with some text around it. */
 #define MAX_KEY_FILE (2u * HWSIGN_MAX_SPKI + 256u)
@@ -39,25 +41,48 @@ struct verify_result {
 static void verify_usage(FILE *f)
 {
     fputs("Usage: hwsign verify --key PUB.pem --signature SIG [--json] FILE\n"
+          "       hwsign verify --key PUB.pem --bundle BUNDLE [--json] [FILE]\n"
           "\n"
-          "Verify offline (no agent needed) that SIG is a signature by the key in PUB.pem over\n"
-          "SHA-256(FILE), as made by `hwsign sign` or `cosign sign-blob --key` or\n"
-          "`openssl dgst -sha256 -sign` (ECDSA P-256/P-384 or RSA PKCS#1 v1.5). SIG may hold\n"
-          "base64 (as cosign writes it) or the raw DER signature. FILE \"-\" reads standard\n"
-          "input. Prints \"Verified OK\" and exits 0, or exits 1 with \"verification failed: "
-          "...\".\n"
+          "Verify offline (no agent needed) with the public key in PUB.pem.\n"
+          "\n"
+          "--signature: SIG is a signature over SHA-256(FILE), as made by `hwsign sign`,\n"
+          "`cosign sign-blob --key` or `openssl dgst -sha256 -sign` (ECDSA P-256/P-384 or RSA\n"
+          "PKCS#1 v1.5), in base64 (as cosign writes it) or raw DER.\n"
+          "\n"
+          "--bundle: BUNDLE is a Sigstore bundle v0.3 made with a key (no certificate; the\n"
+          "transparency log is not consulted) or a bare DSSE envelope, as written by\n"
+          "`hwsign sign --bundle`, `hwsign attest-blob`, cosign or sigstore-js.\n"
+          "  messageSignature: FILE is required; it must be the artifact the bundle names\n"
+          "    (messageDigest) and the signature must verify over it.\n"
+          "  dsseEnvelope / DSSE envelope: the signature must verify over the DSSE PAE and the\n"
+          "    payload must be an in-toto Statement v1; with FILE, its SHA-256 must be among the\n"
+          "    subjects. Prints the predicate type and the subjects (SHA-256 and name).\n"
+          "The bundle's key hint is not trusted: only PUB.pem decides.\n"
+          "\n"
+          "FILE, SIG or BUNDLE \"-\" reads standard input (only one of them). Prints\n"
+          "\"Verified OK\" and exits 0, or exits 1 with \"verification failed: ...\".\n"
           "\n"
           "Options:\n"
           "  -k, --key PUB.pem        public key (PEM SubjectPublicKeyInfo, or DER)\n"
-          "  -s, --signature SIG      signature file; \"-\" reads standard input\n"
+          "  -s, --signature SIG      signature file\n"
+          "  -b, --bundle BUNDLE      Sigstore bundle or DSSE envelope (JSON)\n"
           "  --json                   print a JSON object: verified, file, key_file, key_alg,\n"
-          "                           key_fingerprint, signature_file, signature_encoding, error\n"
-          "  -h, --help               show this help\n",
+          "                           key_fingerprint, error; with --signature also\n"
+          "                           signature_file, signature_encoding; with --bundle also\n"
+          "                           bundle_file, kind, hint, hint_matches_key, sha256\n"
+          "                           (messageDigest), payload_type, predicate_type, subjects\n"
+          "                           [{name, sha256}], predicate (statement fields only once\n"
+          "                           verified)\n"
+          "  -h, --help               show this help\n"
+          "\n"
+          "Exit status: 0 verified; 1 not verified (bad signature, wrong key, FILE not the\n"
+          "signed artifact or not a subject); 2 usage error; 4 unreadable or malformed key,\n"
+          "bundle or FILE, unsupported bundle, signed payload not an in-toto statement.\n",
           f);
 }
 
 /* Files named by the user are read the way other tools read them: symlinks are followed. */
-static int read_user_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
+int read_input_bounded(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 {
     _cleanup_close_ int fd = -EBADF;
 
@@ -67,6 +92,26 @@ static int read_user_file(const char *path, size_t max, uint8_t **ret, size_t *r
     if (fd < 0)
         return negative_errno();
     return read_fd_bounded(fd, max, ret, ret_len);
+}
+
+int load_public_key_file(const char *path, uint8_t **ret_spki, size_t *ret_len)
+{
+    _cleanup_free_ uint8_t *keybuf = NULL;
+    size_t keylen = 0;
+    int r;
+
+    r = read_input_bounded(path, MAX_KEY_FILE, &keybuf, &keylen);
+    if (r == -EFBIG)
+        return log_error(CLI_EXIT_ERROR, "%s is too large to be a public key (over %u bytes)", path,
+                         MAX_KEY_FILE);
+    if (r < 0)
+        return log_errno(r, "cannot read public key %s", path);
+    r = spki_from_pem(keybuf, keylen, ret_spki, ret_len);
+    if (r == -ENOMEM)
+        return log_errno(r, "cannot load public key %s", path);
+    if (r < 0)
+        return log_error(CLI_EXIT_ERROR, "%s does not hold a PEM or DER public key", path);
+    return CLI_EXIT_OK;
 }
 
 static bool is_blank(const uint8_t *p, size_t len)
@@ -100,32 +145,24 @@ static int print_verify_json(const struct verify_args *a, const struct verify_re
  * when the signature was checked and did not verify. */
 static int verify_signature(const struct verify_args *a, struct verify_result *res)
 {
-    _cleanup_free_ uint8_t *keybuf = NULL, *spki = NULL, *sigbuf = NULL, *decoded = NULL;
-    size_t keylen = 0, spki_len = 0, siglen = 0, decoded_len = 0;
+    _cleanup_free_ uint8_t *spki = NULL, *sigbuf = NULL, *decoded = NULL;
+    size_t spki_len = 0, siglen = 0, decoded_len = 0;
     const uint8_t *sig;
     size_t sig_len;
     enum hwsign_alg alg = HWSIGN_ALG_UNKNOWN;
     uint8_t digest[32];
     int r;
 
-    r = read_user_file(a->key_path, MAX_KEY_FILE, &keybuf, &keylen);
-    if (r == -EFBIG)
-        return log_error(CLI_EXIT_ERROR, "%s is too large to be a public key (over %u bytes)",
-                         a->key_path, MAX_KEY_FILE);
-    if (r < 0)
-        return log_errno(r, "cannot read public key %s", a->key_path);
-    r = spki_from_pem(keybuf, keylen, &spki, &spki_len);
-    if (r == -ENOMEM)
-        return log_errno(r, "cannot load public key %s", a->key_path);
-    if (r < 0)
-        return log_error(CLI_EXIT_ERROR, "%s does not hold a PEM or DER public key", a->key_path);
+    r = load_public_key_file(a->key_path, &spki, &spki_len);
+    if (r != CLI_EXIT_OK)
+        return r;
     if (spki_alg(spki, spki_len, &alg) >= 0)
         res->alg = alg_name(alg);
     r = spki_fingerprint(spki, spki_len, &res->fingerprint);
     if (r < 0)
         return log_errno(r, "cannot fingerprint public key %s", a->key_path);
 
-    r = read_user_file(a->sig_path, MAX_SIG_FILE, &sigbuf, &siglen);
+    r = read_input_bounded(a->sig_path, MAX_SIG_FILE, &sigbuf, &siglen);
     if (r == -EFBIG) {
         format_message(res->error, sizeof(res->error), "%s is too large to be a signature",
                        a->sig_path);
@@ -181,15 +218,17 @@ int cmd_verify(int argc, char *argv[], const struct cli_context *ctx)
             {"help", no_argument, NULL, 'h'},
             {"key", required_argument, NULL, 'k'},
             {"signature", required_argument, NULL, 's'},
+            {"bundle", required_argument, NULL, 'b'},
             {"json", no_argument, NULL, ARG_JSON},
             {},
     };
     struct verify_args a = {};
     struct verify_result res = {};
+    const char *bundle = NULL;
     int c, r;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, ":hk:s:", options, NULL)) >= 0) {
+    while ((c = getopt_long(argc, argv, ":hk:s:b:", options, NULL)) >= 0) {
         switch (c) {
         case 'h':
             verify_usage(stdout);
@@ -199,6 +238,9 @@ int cmd_verify(int argc, char *argv[], const struct cli_context *ctx)
             break;
         case 's':
             a.sig_path = optarg;
+            break;
+        case 'b':
+            bundle = optarg;
             break;
         case ARG_JSON:
             a.json = true;
@@ -211,8 +253,27 @@ int cmd_verify(int argc, char *argv[], const struct cli_context *ctx)
         return log_usage("verify", "missing --key PUB.pem");
     if (streq(a.key_path, "-"))
         return log_usage("verify", "--key must name a file");
+    if (bundle && a.sig_path)
+        return log_usage("verify", "--signature and --bundle cannot be combined");
+    if (bundle) {
+        struct verify_bundle_args b = {
+                .key_path = a.key_path, .bundle_path = bundle, .json = a.json};
+
+        if (!*bundle)
+            return log_usage("verify", "--bundle needs a file name");
+        if (optind + 1 < argc)
+            return log_usage("verify", "unexpected argument '%s'", argv[optind + 1]);
+        if (optind < argc) {
+            if (!*argv[optind])
+                return log_usage("verify", "FILE must not be empty");
+            b.file = argv[optind];
+        }
+        if (b.file && streq(b.file, "-") && streq(bundle, "-"))
+            return log_usage("verify", "FILE and BUNDLE cannot both be standard input");
+        return verify_bundle(&b);
+    }
     if (!a.sig_path || !*a.sig_path)
-        return log_usage("verify", "missing --signature SIG");
+        return log_usage("verify", "missing --signature SIG or --bundle BUNDLE");
     if (optind >= argc || !*argv[optind])
         return log_usage("verify", "missing FILE");
     if (optind + 1 < argc)

@@ -12,10 +12,8 @@
 #include "output.h"
 
 static const struct cli_command commands[] = {
-        {"key", cmd_key},
-        {"sign", cmd_sign},
-        {"verify", cmd_verify},
-        {"status", cmd_status},
+        {"key", cmd_key},       {"sign", cmd_sign},     {"attest-blob", cmd_attest_blob},
+        {"verify", cmd_verify}, {"status", cmd_status},
 };
 
 static void usage(FILE *f)
@@ -33,8 +31,13 @@ static void usage(FILE *f)
           "  key show NAME                                      show a key and its public key\n"
           "  key export NAME [--format pem|ssh] [-o FILE]       export the public key\n"
           "  key delete NAME [--destroy --yes]                  remove a key\n"
-          "  sign --key NAME FILE [-o SIG]                      sign FILE (cosign-compatible)\n"
+          "  sign --key NAME [-o SIG] [--bundle OUT] FILE       sign FILE (cosign-compatible\n"
+          "                                                     signature, Sigstore bundle)\n"
+          "  attest-blob --key NAME --type URI --predicate JSON --subject FILE... -o OUT\n"
+          "                                                     in-toto attestation (DSSE,\n"
+          "                                                     Sigstore bundle)\n"
           "  verify --key PUB.pem --signature SIG FILE          verify offline, without agent\n"
+          "  verify --key PUB.pem --bundle BUNDLE [FILE]        verify a bundle or DSSE envelope\n"
           "  status                                             agent and backend health\n"
           "Most commands take --json for one machine-readable JSON document on stdout.\n"
           "Run 'hwsign COMMAND --help' for the options of a command.\n"

@@ -35,6 +35,7 @@ struct cli_command {
 /* Command groups: argv[0] is "key", "sign", ... */
 int cmd_key(int argc, char *argv[], const struct cli_context *ctx);
 int cmd_sign(int argc, char *argv[], const struct cli_context *ctx);
+int cmd_attest_blob(int argc, char *argv[], const struct cli_context *ctx);
 int cmd_verify(int argc, char *argv[], const struct cli_context *ctx);
 int cmd_status(int argc, char *argv[], const struct cli_context *ctx);
 
@@ -49,3 +50,14 @@ int cli_connect(const struct cli_context *ctx, struct hwsign_client **ret);
  * 0 or -errno (ret written on success only).
  */
 int hash_input_sha256(const char *path, uint8_t ret[static 32]);
+
+/*
+ * A whole user-named file (symlinks followed, O_CLOEXEC) of at most max bytes, or stdin to EOF
+ * for "-". 0, -EFBIG when larger, or -errno (cmd-verify.c).
+ */
+int read_input_bounded(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
+/*
+ * A PEM or DER public key file -> DER SPKI. Returns an exit status; on failure the one-line
+ * error is printed (4: unreadable, too large or not a public key).
+ */
+int load_public_key_file(const char *path, uint8_t **ret_spki, size_t *ret_len);

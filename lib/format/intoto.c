@@ -370,3 +370,10 @@ int intoto_statement_find_sha256(const struct intoto_statement *st, const uint8_
     }
     return -ENOENT;
 }
+
+int intoto_type_uri_check(const char *s, size_t len)
+{
+    if (!s)
+        return -EINVAL;
+    return check_type_uri(s, len);
+}

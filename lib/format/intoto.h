@@ -53,6 +53,10 @@ int intoto_statement_build(const struct intoto_subject *subjects, size_t n_subje
                            const char *predicate_type, const char *predicate_json,
                            size_t predicate_len, char **ret, size_t *ret_len);
 
+/* The "predicateType" rule above, for callers that check a type before building (e.g. a CLI
+ * argument): 0, -EINVAL (also for NULL) or -EMSGSIZE. */
+int intoto_type_uri_check(const char *s, size_t len);
+
 /* Strict parse of data[0..len). */
 int intoto_statement_parse(const uint8_t *data, size_t len, struct intoto_statement **ret);
 struct intoto_statement *intoto_statement_free(struct intoto_statement *st); /* NULL-safe */

@@ -7,8 +7,8 @@
 #   3. @sigstore/verify 3.1.1 / @sigstore/bundle 4.0.0 verify both offline, key-pinned, and
 #      reject tampered payload, payloadType, signature and a wrong key (npm/verify-interop.js).
 # The pinned packages are installed once per build tree with `npm ci` into
-# $HWSIGN_BUILD/npm-interop (npm cache in the same place unless HWSIGN_NPM_CACHE is set) and
-# reused while package-lock.json is unchanged. Exit 77 (skip) without node/npm or packages.
+# $HWSIGN_BUILD/npm-interop by npm/setup.sh (shared with envelope.sh) and reused while
+# package-lock.json is unchanged. Exit 77 (skip) without node/npm or packages.
 #
 # usage: bundle-interop.sh /path/to/test-mkbundle
 set -euo pipefail
@@ -16,8 +16,6 @@ set -euo pipefail
 MKBUNDLE=${1:?usage: bundle-interop.sh MKBUNDLE}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD=${HWSIGN_BUILD:-$(dirname "$(dirname "$(dirname "$(readlink -f "$MKBUNDLE")")")")}
-NPM_DIR=$BUILD/npm-interop
-NPM_CACHE=${HWSIGN_NPM_CACHE:-$NPM_DIR/.npm-cache}
 
 skip() {
     # tests/run.sh sets HWSIGN_REQUIRE_INTEROP=1: there a missing verifier is a failure.
@@ -50,20 +48,13 @@ fi
 echo "ok   openssl dgst -sha256 -verify: other artifact rejected"
 
 # 3. sigstore-js.
-command -v node >/dev/null || skip "node not installed"
-command -v npm >/dev/null || skip "npm not installed"
-want=$(sha256sum "$HERE/npm/package-lock.json" | cut -d' ' -f1)
-if [ "$(cat "$NPM_DIR/.installed" 2>/dev/null)" != "$want" ] ||
-    [ ! -f "$NPM_DIR/node_modules/@sigstore/verify/package.json" ]; then
-    mkdir -p "$NPM_DIR"
-    cp "$HERE/npm/package.json" "$HERE/npm/package-lock.json" "$NPM_DIR/"
-    (cd "$NPM_DIR" && npm ci --engine-strict --prefer-offline --no-audit --no-fund \
-        --cache "$NPM_CACHE" >"$NPM_DIR/install.log" 2>&1) ||
-        skip "npm ci failed (offline and not cached?): see $NPM_DIR/install.log"
-    echo "$want" > "$NPM_DIR/.installed"
-fi
-ver=$(node -p "require('$NPM_DIR/node_modules/@sigstore/verify/package.json').version")
-[ "$ver" = 3.1.1 ] || fail "@sigstore/verify $ver installed, 3.1.1 pinned"
-NODE_PATH=$NPM_DIR/node_modules node "$HERE/npm/verify-interop.js" "$T" "$T/artifact.bin" ||
+. "$HERE/npm/setup.sh"
+npm_interop_install "$BUILD" || {
+    case $NPM_INTEROP_ERR in
+    @sigstore/verify*) fail "$NPM_INTEROP_ERR" ;;
+    *) skip "$NPM_INTEROP_ERR" ;;
+    esac
+}
+npm_interop_node "$HERE/npm/verify-interop.js" "$T" "$T/artifact.bin" ||
     fail "sigstore-js verification"
 echo "PASS"

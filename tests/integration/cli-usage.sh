@@ -111,6 +111,34 @@ check 2 'missing --key' verify --signature s.sig file.txt
 check 2 'verify: missing FILE' verify --key pub.pem --signature s.sig
 check 2 "unknown option '--bundel'" verify --bundel b.json file.txt
 [ -e file.txt.sig ] && fail "a usage error left file.txt.sig behind"
+check 2 'would overwrite' sign --key k1 --bundle file.txt file.txt
+check 2 "name the same file 'b.json'" sign --key k1 --bundle b.json -o b.json file.txt
+check 2 'cannot be combined' sign --key k1 --bundle - --json file.txt
+check 2 "option '--bundle' needs an argument" sign --key k1 file.txt --bundle
+check 2 '\-\-bundle needs a file name' sign --key k1 --bundle '' file.txt
+check 2 'cannot be combined' verify --key pub.pem --bundle b.json --signature s.sig file.txt
+check 2 "unexpected argument 'more.txt'" verify --key pub.pem --bundle b.json file.txt more.txt
+check 2 'cannot both be standard input' verify --key pub.pem --bundle - -
+# attest-blob: every required option, checked before any file is read or agent reached.
+echo '{"k": "v"}' >pred.json
+A=(--type https://slsa.dev/provenance/v1 --predicate pred.json --subject file.txt -o att.json)
+check 2 'attest-blob: missing --key NAME' attest-blob "${A[@]}"
+check 2 "invalid key name 'a/b'" attest-blob --key a/b "${A[@]}"
+check 2 'missing --type PREDICATE_TYPE' attest-blob --key k1 --predicate pred.json --subject file.txt -o att.json
+check 2 "invalid predicate type 'not a uri'" attest-blob --key k1 --type 'not a uri' --predicate pred.json --subject file.txt -o att.json
+check 2 "invalid predicate type 'HTTPS://x.example/v1'" attest-blob --key k1 --type HTTPS://x.example/v1 --predicate pred.json --subject file.txt -o att.json
+check 2 'missing --predicate FILE.json' attest-blob --key k1 --type https://x.example/v1 --subject file.txt -o att.json
+check 2 'missing --subject FILE' attest-blob --key k1 --type https://x.example/v1 --predicate pred.json -o att.json
+check 2 'missing -o OUT' attest-blob --key k1 --type https://x.example/v1 --predicate pred.json --subject file.txt
+check 2 "unexpected argument 'file.txt' \(subjects need --subject\)" attest-blob --key k1 "${A[@]}" file.txt
+check 2 'must name a file, not standard input' attest-blob --key k1 --type https://x.example/v1 --predicate pred.json --subject - -o att.json
+check 2 "two subjects named 'file.txt'" attest-blob --key k1 "${A[@]}" --subject ./file.txt
+check 2 "does not name a file" attest-blob --key k1 --type https://x.example/v1 --predicate pred.json --subject dir/ -o att.json
+check 2 'would overwrite subject' attest-blob --key k1 --type https://x.example/v1 --predicate pred.json --subject file.txt -o file.txt
+check 2 'cannot be combined' attest-blob --key k1 --json --type https://x.example/v1 --predicate pred.json --subject file.txt -o -
+check 2 "unknown option '--bogus'" attest-blob --bogus
+check 2 "option '--subject' needs an argument" attest-blob --key k1 --subject
+[ -e att.json ] && fail "a usage error left att.json behind"
 
 # ---- --help on every command: exit 0, usage on stdout -------------------------------------
 help_check() { # help_check "USAGE PREFIX" ARGS...
@@ -128,6 +156,8 @@ for sub in create add list show export delete; do
     help_check "hwsign key $sub" key "$sub" -h
 done
 help_check 'hwsign sign' sign --help
+help_check 'hwsign attest-blob' attest-blob --help
+help_check 'hwsign attest-blob' attest-blob -h
 help_check 'hwsign verify' verify --help
 help_check 'hwsign status' status --help
 help_check 'hwsign status' --socket /nonexistent status -h
@@ -157,8 +187,29 @@ python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[
     "$WORK/stale.sock"
 check 3 'Connection refused' --socket "$WORK/stale.sock" status
 
+check 3 "cannot connect to the agent at" sign --key k1 --bundle b.json file.txt
+[ -e b.json ] || [ -e file.txt.sig ] && fail "a failed sign --bundle left output behind"
+check 3 "cannot connect to the agent at" attest-blob --key k1 "${A[@]}"
+STDIN=pred.json check 3 "cannot connect to the agent at" attest-blob --key k1 --type https://x.example/v1 --predicate - --subject file.txt -o att.json
+[ -e att.json ] && fail "a failed attest-blob left att.json behind"
+
 # ---- local file errors: exit 4 ------------------------------------------------------------
 check 4 'cannot read missing.txt: No such file' sign --key k1 missing.txt
+# attest-blob reads and checks its inputs before reaching the agent: bad input is exit 4.
+echo '[1, 2]' >array.json
+echo '{"a": 1' >broken.json
+echo '{"a": 1, "a": 2}' >dup.json
+check 4 'predicate array.json is not a JSON object' attest-blob --key k1 --type https://x.example/v1 --predicate array.json --subject file.txt -o att.json
+check 4 'predicate broken.json is not a JSON object' attest-blob --key k1 --type https://x.example/v1 --predicate broken.json --subject file.txt -o att.json
+check 4 'predicate dup.json is not a JSON object' attest-blob --key k1 --type https://x.example/v1 --predicate dup.json --subject file.txt -o att.json
+STDIN=array.json check 4 'predicate standard input is not a JSON object' attest-blob --key k1 --type https://x.example/v1 --predicate - --subject file.txt -o att.json
+check 4 'cannot read predicate missing.json: No such file' attest-blob --key k1 --type https://x.example/v1 --predicate missing.json --subject file.txt -o att.json
+head -c 60000 /dev/zero | tr '\0' ' ' >big.json
+check 4 'predicate big.json is too large' attest-blob --key k1 --type https://x.example/v1 --predicate big.json --subject file.txt -o att.json
+check 4 'cannot read subject missing.bin: No such file' attest-blob --key k1 "${A[@]}" --subject missing.bin
+mkdir -p adir
+check 4 'cannot read subject adir' attest-blob --key k1 --type https://x.example/v1 --predicate pred.json --subject adir -o att.json
+[ -e att.json ] && fail "a failed attest-blob left att.json behind"
 
 # ---- offline verify against openssl's own signatures --------------------------------------
 head -c 300000 /dev/urandom >blob.bin
@@ -245,6 +296,39 @@ check 4 'does not hold a PEM or DER public key' verify --key garbage.sig --signa
 check 4 'cannot read signature missing.sig: No such file' \
     verify --key p256.pub --signature missing.sig blob.bin
 check 4 'cannot read missing.bin: No such file' verify --key p256.pub --signature p256.sig missing.bin
+
+# ---- offline verify --bundle (bundles made by openssl + python, no agent) -----------------
+python3 - p256.der blob.bin "$(openssl pkey -pubin -in p256.pub -outform DER | sha256sum | cut -d' ' -f1)" <<'PY'
+import base64, hashlib, json, sys
+sig, art, hint = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read(), sys.argv[3]
+b = {"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+     "verificationMaterial": {"publicKey": {"hint": hint}, "tlogEntries": []},
+     "messageSignature": {"messageDigest": {"algorithm": "SHA2_256",
+                                            "digest": base64.b64encode(hashlib.sha256(art).digest()).decode()},
+                          "signature": base64.b64encode(sig).decode()}}
+json.dump(b, open("msg.json", "w"))
+b["mediaType"] = "application/json"
+json.dump(b, open("badtype.json", "w"))
+PY
+check 0 '' verify --key p256.pub --bundle msg.json blob.bin
+grep -qx 'Verified OK' out.txt || fail "verify --bundle: stdout is not 'Verified OK'"
+STDIN=msg.json check 0 '' verify --key p256.pub --bundle - blob.bin
+check 0 '' verify --json --key p256.pub --bundle msg.json blob.bin
+json_ok "d['verified'] is True and d['kind'] == 'messageSignature' and d['hint_matches_key'] and d['sha256'] == '$(sha256sum blob.bin | cut -d' ' -f1)' and d['subjects'] is None"
+check 1 'verification failed: tampered.bin is not the artifact the bundle signs' \
+    verify --key p256.pub --bundle msg.json tampered.bin
+check 1 'verification failed: the signature in msg.json does not verify with key other.pub' \
+    verify --key other.pub --bundle msg.json blob.bin
+check 1 'verification failed' verify --json --key other.pub --bundle msg.json blob.bin
+json_ok "d['verified'] is False and 'does not verify' in d['error']"
+check 2 'msg.json is a messageSignature bundle: FILE is required' verify --key p256.pub --bundle msg.json
+check 4 'cannot read bundle missing.json: No such file' verify --key p256.pub --bundle missing.json blob.bin
+check 4 'garbage.sig is not a JSON object' verify --key p256.pub --bundle garbage.sig blob.bin
+check 4 'pred.json is neither a Sigstore bundle nor a DSSE envelope' verify --key p256.pub --bundle pred.json blob.bin
+check 4 'badtype.json is not a valid Sigstore bundle' verify --key p256.pub --bundle badtype.json blob.bin
+check 4 'huge.sig is too large to be a bundle' verify --key p256.pub --bundle huge.sig blob.bin
+check 4 'cannot read missing.bin' verify --key p256.pub --bundle msg.json missing.bin
+check 4 'cannot read public key missing.pub' verify --key missing.pub --bundle msg.json blob.bin
 
 if [ "$failures" -ne 0 ]; then
     echo "cli-usage.sh: $failures failure(s) in $checks checks" >&2
