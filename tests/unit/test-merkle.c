@@ -350,7 +350,8 @@ static void test_inclusion_exhaustive(void **state)
             ref_path(i, (const uint8_t(*)[H])leaves, n, want, &wlen);
             assert_int_equal(merkle_inclusion_proof(get_leaf, NULL, i, n, got, &glen), 0);
             assert_int_equal(glen, wlen);
-            assert_memory_equal(got, want, glen * H + (glen == 0));
+            if (glen > 0) /* an empty proof has no bytes to compare */
+                assert_memory_equal(got, want, glen * H);
             assert_int_equal(merkle_verify_inclusion(i, n, leaves[i], (const uint8_t(*)[H])got,
                                                      glen, roots[n]),
                              0);
@@ -414,7 +415,8 @@ static void test_consistency_exhaustive(void **state)
                 ref_subproof(m, (const uint8_t(*)[H])leaves, n, true, want, &wlen);
             assert_int_equal(merkle_consistency_proof(get_leaf, NULL, m, n, got, &glen), 0);
             assert_int_equal(glen, wlen);
-            assert_memory_equal(got, want, glen * H + (glen == 0));
+            if (glen > 0) /* an empty proof has no bytes to compare */
+                assert_memory_equal(got, want, glen * H);
             assert_int_equal(merkle_verify_consistency(m, n, roots[m], roots[n],
                                                        (const uint8_t(*)[H])got, glen),
                              0);
