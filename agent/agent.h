@@ -20,6 +20,7 @@ struct backend_slot {
 struct agent {
     struct agent_config *cfg;
     struct keystore *keys;
+    struct auditlog *log; /* NULL when audit-log = no */
     struct backend_slot backends[HWSIGN_MAX_BACKENDS];
     size_t nbackends;
     struct done_queue done;
@@ -38,6 +39,7 @@ struct agent {
     uint64_t next_conn_id;
     uint64_t start_ms;
     uint64_t last_socket_check_ms;
+    uint64_t last_log_retry_ms;
 
     bool stopping;
     uint64_t stop_deadline_ms;

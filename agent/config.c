@@ -36,6 +36,7 @@ struct agent_config *config_new(void)
     c->idle_timeout_ms = HWSIGN_IDLE_TIMEOUT_MS;
     c->request_timeout_ms = HWSIGN_REQUEST_DEADLINE_MS;
     c->log_target = LOG_TARGET_AUTO;
+    c->audit_log = true;
     return c;
 }
 
@@ -153,9 +154,9 @@ static int parse_section(char *line, enum section_kind *kind, char name[static H
 
 static int set_agent(struct agent_config *c, const char *k, char *v, uint64_t *seen)
 {
-    static const char *const names[] = {"state-dir",    "socket",          "socket-group",
-                                        "admin-group",  "admin-users",     "max-connections",
-                                        "idle-timeout", "request-timeout", "log-target"};
+    static const char *const names[] = {
+            "state-dir",       "socket",       "socket-group",    "admin-group", "admin-users",
+            "max-connections", "idle-timeout", "request-timeout", "log-target",  "audit-log"};
     size_t i;
     uint64_t ms;
     uint32_t u;
@@ -203,6 +204,8 @@ static int set_agent(struct agent_config *c, const char *k, char *v, uint64_t *s
         else
             c->request_timeout_ms = ms;
         return 0;
+    case 9:
+        return parse_bool(v, &c->audit_log) < 0 ? -EINVAL : 0;
     default:
         if (streq(v, "auto"))
             c->log_target = LOG_TARGET_AUTO;

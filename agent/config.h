@@ -2,7 +2,7 @@
 /*
  * Agent configuration: an INI file (README "Configuration"). Sections:
  *   [agent]            state-dir, socket, socket-group, admin-group, admin-users,
- *                      max-connections, idle-timeout, request-timeout, log-target
+ *                      max-connections, idle-timeout, request-timeout, log-target, audit-log
  *   [pkcs11 "NAME"]    module, token, pin            (one PKCS#11 token per section)
  *   [tpm]              tcti                          (the TPM; backend instance "tpm")
  *   [key "NAME"]       allow-users, allow-groups     (who may sign with key NAME)
@@ -76,6 +76,7 @@ struct agent_config {
     uint64_t idle_timeout_ms;
     uint64_t request_timeout_ms;
     enum log_target log_target;
+    bool audit_log; /* the write-ahead signing log (default yes; "no" only for benchmarks) */
 
     bool have_tpm;
     char tpm_tcti[CONFIG_MAX_PATH + 1]; /* default CONFIG_DEFAULT_TCTI */

@@ -95,6 +95,7 @@ int conn_new(struct agent *a, int fd, struct conn **ret)
         peer_done(&peer);
         return -ENOMEM;
     }
+    peer_read_process(&peer);
     c->fd = fd;
     c->peer = peer;
     c->id = a->next_conn_id++;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "auditlog.h"
 #include "conn.h"
 #include "journal.h"
 #include "policy.h"
@@ -100,6 +101,11 @@ int dispatch_submit(struct agent *a, struct conn *c, struct backend_slot *s, str
     j->req_type = type;
     j->deadline_ms = now + a->cfg->request_timeout_ms;
     (void)snprintf(j->backend, sizeof(j->backend), "%s", s->b->name);
+    j->peer_uid = c->peer.uid;
+    j->peer_gid = c->peer.gid;
+    j->peer_pid = (uint32_t)c->peer.pid;
+    (void)snprintf(j->peer_exe, sizeof(j->peer_exe), "%s", c->peer.exe);
+    (void)snprintf(j->peer_unit, sizeof(j->peer_unit), "%s", c->peer.unit);
     (void)snprintf(j->backend_kind, sizeof(j->backend_kind), "%s", s->b->ops->kind);
     r = worker_submit(s->w, j);
     if (r < 0) {
@@ -141,4 +147,15 @@ const char *dispatch_strerror(int err)
     default:
         return strerror(-err);
     }
+}
+
+bool dispatch_signing_allowed(struct agent *a, struct conn *c, uint32_t id)
+{
+    if (!a->log || !auditlog_failed(a->log))
+        return true;
+    conn_reply_error(a, c, id, -ENODEV,
+                     "signing is suspended: the signing log failed (%s); the agent resumes "
+                     "when it can write its log again",
+                     auditlog_error(a->log));
+    return false;
 }

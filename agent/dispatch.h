@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sbuf.h"
@@ -46,6 +47,9 @@ struct backend_slot;
 struct job;
 int dispatch_submit(struct agent *a, struct conn *c, struct backend_slot *s, struct job *j,
                     uint32_t id, uint8_t type);
+
+/* False (with an UNAVAILABLE reply queued) while the signing log is failed. */
+bool dispatch_signing_allowed(struct agent *a, struct conn *c, uint32_t id);
 
 /* Human explanation of a backend failure for replies and logs. */
 const char *dispatch_strerror(int err);

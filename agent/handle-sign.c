@@ -48,6 +48,8 @@ int handle_sign_digest(struct agent *a, struct conn *c, uint32_t id, struct sbuf
     r = proto_get_sign_req(body, &q);
     if (r < 0)
         return dispatch_malformed(a, c, id, HWSIGN_MSG_SIGN_DIGEST, r);
+    if (!dispatch_signing_allowed(a, c, id))
+        return -ENODEV;
     /* Policy first, so a refused peer learns nothing about which keys exist. */
     if (!policy_may_use_key(a->cfg, q.key, &c->peer)) {
         struct log_fields f = {.msgid = LOG_ID_REQUEST_DENIED, .peer = &c->peer, .key = q.key};
@@ -92,6 +94,24 @@ int handle_sign_digest(struct agent *a, struct conn *c, uint32_t id, struct sbuf
     return dispatch_submit(a, c, s, j, id, HWSIGN_MSG_SIGN_DIGEST);
 }
 
+/* The statement's subjects, kept for the signing log record. */
+static int copy_subjects(const struct intoto_statement *st, struct job *j)
+{
+    size_t n = intoto_statement_subject_count(st);
+
+    j->subjects = calloc(n ? n : 1, sizeof(*j->subjects));
+    if (!j->subjects)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        j->subjects[i].name = strdup(intoto_statement_subject_name(st, i));
+        if (!j->subjects[i].name)
+            return -ENOMEM; /* job_free releases what was copied */
+        j->n_subjects = i + 1;
+        memcpy(j->subjects[i].sha256, intoto_statement_subject_sha256(st, i), 32);
+    }
+    return 0;
+}
+
 int handle_sign_statement(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body)
 {
     _cleanup_(intoto_statement_freep) struct intoto_statement *st = NULL;
@@ -109,6 +129,8 @@ int handle_sign_statement(struct agent *a, struct conn *c, uint32_t id, struct s
     r = proto_get_sign_statement_req(body, &q);
     if (r < 0)
         return dispatch_malformed(a, c, id, HWSIGN_MSG_SIGN_STATEMENT, r);
+    if (!dispatch_signing_allowed(a, c, id))
+        return -ENODEV;
     if (!policy_may_use_key(a->cfg, q.key, &c->peer)) {
         struct log_fields f = {.msgid = LOG_ID_REQUEST_DENIED, .peer = &c->peer, .key = q.key};
         log_event(LOG_WARNING, &f, "refused statement: uid %u may not use key '%s'",
@@ -161,11 +183,15 @@ int handle_sign_statement(struct agent *a, struct conn *c, uint32_t id, struct s
         j->payload_type = strdup(q.payload_type);
         j->payload = malloc(q.statement_len);
         j->predicate_type = strdup(ptype);
-        j->n_subjects = intoto_statement_subject_count(st);
         if (j->payload)
             memcpy(j->payload, q.statement, q.statement_len);
         j->payload_len = q.statement_len;
         r = bundle_hint_from_spki(k->spki, k->spki_len, &j->keyid);
+        if (r >= 0)
+            r = hash_buffer(HWSIGN_HASH_SHA256, q.statement, q.statement_len, j->statement_sha256,
+                            sizeof(j->statement_sha256));
+        if (r >= 0)
+            r = copy_subjects(st, j);
     }
     if (!j || r < 0 || !j->payload_type || !j->payload || !j->predicate_type) {
         job_free(j);

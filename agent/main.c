@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "auditlog.h"
 #include "journal.h"
 #include "pkcs11.h"
 #include "secret-source.h"
@@ -224,6 +225,18 @@ static int run(int argc, char **argv)
     r = server_listen(&a, a.cfg->socket_path);
     if (r < 0)
         goto out;
+    if (a.cfg->audit_log) {
+        r = auditlog_open(a.cfg->state_dir, &a.log, err, sizeof(err));
+        if (r < 0) {
+            log_error("signing log: %s", err);
+            goto out;
+        }
+        if (auditlog_error(a.log)[0])
+            log_warning("signing log: %s", auditlog_error(a.log));
+        log_info("signing log: %llu record(s) verified", (unsigned long long)auditlog_size(a.log));
+    } else {
+        log_warning("audit-log = no: signatures are NOT recorded (benchmarking only)");
+    }
     r = start_backends(&a);
     if (r < 0)
         goto out;
@@ -233,6 +246,8 @@ out:
     stop_backends(&a);
     if (a.listen_fd >= 0)
         close(a.listen_fd);
+    if (a.socket_owned)
+        (void)unlink(a.cfg->socket_path); /* also when start-up failed after creating it */
     if (a.epfd >= 0)
         close(a.epfd);
     if (a.signal_fd >= 0)
@@ -243,6 +258,7 @@ out:
         done_queue_fini(&a.done);
     free(a.conns);
     keystore_free(a.keys);
+    auditlog_free(a.log);
     config_free(a.cfg);
     return status;
 }

@@ -2,6 +2,8 @@
 #include "peer.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -67,4 +69,35 @@ bool peer_in_group(const struct peer *p, gid_t gid)
         if (p->groups[i] == gid)
             return true;
     return false;
+}
+
+void peer_read_process(struct peer *p)
+{
+    char path[64], buf[PEER_MAX_TEXT + 16];
+    ssize_t n;
+    int fd;
+
+    p->exe[0] = p->unit[0] = '\0';
+    if (p->pid <= 0)
+        return;
+    (void)snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->pid);
+    n = readlink(path, p->exe, sizeof(p->exe) - 1);
+    p->exe[n > 0 ? n : 0] = '\0';
+    (void)snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)p->pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    /* cgroup v2: a single line "0::/path"; keep the path. */
+    if (strncmp(buf, "0::", 3) == 0) {
+        size_t len = strcspn(buf + 3, "\n");
+        if (len >= sizeof(p->unit))
+            len = sizeof(p->unit) - 1;
+        memcpy(p->unit, buf + 3, len);
+        p->unit[len] = '\0';
+    }
 }

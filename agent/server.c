@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -17,8 +18,10 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "auditlog.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "crypto.h"
 #include "journal.h"
 
 /* epoll tags for the fixed descriptors; connection ids start above them. */
@@ -255,10 +258,81 @@ static void on_signal(struct agent *a)
     }
 }
 
+/* A signing-log record for a finished signature job. */
+static int log_job(struct agent *a, struct job *j)
+{
+    struct timespec ts;
+    struct logrec r = {
+            .uid = j->peer_uid,
+            .gid = j->peer_gid,
+            .pid = j->peer_pid,
+            .exe = j->peer_exe,
+            .unit = j->peer_unit,
+            .key = j->key,
+            .request = j->req_type == HWSIGN_MSG_SIGN_STATEMENT ? LOGREC_STATEMENT : LOGREC_DIGEST,
+            .hash = j->hash,
+            .digest_len = j->digest_len,
+            .has_statement = j->req_type == HWSIGN_MSG_SIGN_STATEMENT,
+            .predicate_type = j->predicate_type ? j->predicate_type : (char *)"",
+            .subjects = j->subjects,
+            .nsubjects = j->subjects ? j->n_subjects : 0,
+    };
+    int e;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    r.time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    memcpy(r.digest, j->digest, j->digest_len);
+    memcpy(r.statement_sha256, j->statement_sha256, sizeof(r.statement_sha256));
+    e = hash_buffer(HWSIGN_HASH_SHA256, j->sig, j->sig_len, r.signature_sha256,
+                    sizeof(r.signature_sha256));
+    return e < 0 ? e : auditlog_append(a->log, &r, &j->log_seq);
+}
+
+/* Write-ahead: every finished signature is logged and synced (one group commit for the
+ * whole batch) before any of them is released; on failure none is. */
+static void log_batch(struct agent *a, struct job *head)
+{
+    size_t logged = 0;
+    int r = 0;
+
+    for (struct job *j = head; j; j = j->next) {
+        if (j->kind != JOB_SIGN || j->result < 0)
+            continue;
+        r = log_job(a, j);
+        if (r < 0)
+            break;
+        logged++;
+    }
+    if (logged == 0 && r == 0)
+        return;
+    if (r >= 0)
+        r = auditlog_commit(a->log);
+    else
+        (void)auditlog_commit(a->log); /* a failed append fails the whole batch */
+    if (r >= 0)
+        return;
+    if (!auditlog_failed(a->log))
+        log_error("signing log: cannot record a signature: %s", strerror(-r));
+    else
+        log_error("signing log failed (%s): signing suspended until it can be written again",
+                  auditlog_error(a->log));
+    for (struct job *j = head; j; j = j->next) {
+        if (j->kind != JOB_SIGN || j->result < 0)
+            continue;
+        j->result = -ENODEV;
+        (void)snprintf(j->errmsg, sizeof(j->errmsg),
+                       "the signing log could not be written; the signature was not released");
+        explicit_bzero(j->sig, sizeof(j->sig));
+        j->sig_len = 0;
+    }
+}
+
 static void on_done(struct agent *a)
 {
     struct job *j = done_queue_take(&a->done);
 
+    if (a->log)
+        log_batch(a, j);
     while (j) {
         struct job *next = j->next;
         struct conn *c = conn_by_id(a, j->conn_id);
@@ -306,6 +380,12 @@ static void on_tick(struct agent *a)
         if (a->conns[i])
             conn_check_timers(a, a->conns[i], now);
     check_socket(a, now);
+    if (a->log && auditlog_failed(a->log) && now - a->last_log_retry_ms >= SERVER_LOG_RETRY_MS) {
+        a->last_log_retry_ms = now;
+        if (auditlog_recover(a->log) >= 0)
+            log_info("signing log writable again (%llu records): signing resumed",
+                     (unsigned long long)auditlog_size(a->log));
+    }
     if (a->listen_paused && !a->stopping && a->nconns < a->cfg->max_connections)
         pause_listening(a, false);
 }

@@ -10,6 +10,7 @@
 #define SERVER_DRAIN_MS        5000u /* SIGTERM: in-flight requests get this long */
 #define SERVER_SOCKET_CHECK_MS 2000u /* how often our socket path is checked */
 #define SERVER_MAX_EVENTS      64
+#define SERVER_LOG_RETRY_MS    1000u /* a failed signing log is retried this often */
 
 /*
  * Take the listening socket from systemd (sd_listen_fds: exactly one unix stream socket) or

@@ -60,6 +60,9 @@ struct job *job_free(struct job *j)
     free(j->payload);
     free(j->keyid);
     free(j->predicate_type);
+    for (size_t i = 0; j->subjects && i < j->n_subjects; i++)
+        free(j->subjects[i].name);
+    free(j->subjects);
     explicit_bzero(j, sizeof(*j));
     free(j);
     return NULL;

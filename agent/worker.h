@@ -19,6 +19,7 @@
 #include <hwsign/protocol.h>
 
 #include "key-backend.h"
+#include "logrec.h"
 
 #define WORKER_RETRY_MIN_MS 250u
 #define WORKER_RETRY_MAX_MS 4000u
@@ -53,6 +54,14 @@ struct job {
     char *keyid;
     char *predicate_type;
     size_t n_subjects;
+    struct logrec_subject *subjects; /* for the signing log (statements) */
+    uint8_t statement_sha256[32];
+
+    /* Who asked, for the signing log (copied at submit: the peer may be gone at completion). */
+    uint32_t peer_uid, peer_gid, peer_pid;
+    char peer_exe[256];
+    char peer_unit[256];
+    uint64_t log_seq; /* record index once logged */
 
     /* Outputs (valid when result == 0). */
     int result;

@@ -13,7 +13,7 @@
 
 static const struct cli_command commands[] = {
         {"key", cmd_key},       {"sign", cmd_sign},     {"attest-blob", cmd_attest_blob},
-        {"verify", cmd_verify}, {"status", cmd_status},
+        {"verify", cmd_verify}, {"status", cmd_status}, {"log", cmd_log},
 };
 
 static void usage(FILE *f)
@@ -39,6 +39,10 @@ static void usage(FILE *f)
           "  verify --key PUB.pem --signature SIG FILE          verify offline, without agent\n"
           "  verify --key PUB.pem --bundle BUNDLE [FILE]        verify a bundle or DSSE envelope\n"
           "  status                                             agent and backend health\n"
+          "  log verify [--log FILE] [--expect-size N --expect-root B64]\n"
+          "                                                     verify the signing log offline\n"
+          "  log search [--log FILE] [--key NAME] [--uid UID] [--since TIME] [--until TIME]\n"
+          "             [--subject SHA256]                      list signing log records\n"
           "Most commands take --json for one machine-readable JSON document on stdout.\n"
           "Run 'hwsign COMMAND --help' for the options of a command.\n"
           "\n"
@@ -52,7 +56,8 @@ static void usage(FILE *f)
           "Exit status:\n"
           "  0  success\n"
           "  1  signature verification failed, or the agent refused the request (policy,\n"
-          "     permission)\n"
+          "     permission); log verify/search: the log is damaged, rolled back or does not\n"
+          "     match the saved checkpoint\n"
           "  2  usage error: unknown command or option, missing or invalid argument\n"
           "  3  agent or hardware unavailable: no agent at the socket, connection lost,\n"
           "     agent stopping or at a limit, backend or device unavailable or busy, PIN\n"

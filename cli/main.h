@@ -38,6 +38,8 @@ int cmd_sign(int argc, char *argv[], const struct cli_context *ctx);
 int cmd_attest_blob(int argc, char *argv[], const struct cli_context *ctx);
 int cmd_verify(int argc, char *argv[], const struct cli_context *ctx);
 int cmd_status(int argc, char *argv[], const struct cli_context *ctx);
+/* hwsign log verify|search: offline audit of the signing log file (no agent). */
+int cmd_log(int argc, char *argv[], const struct cli_context *ctx);
 
 /*
  * Connects to the agent (ctx->socket or the library default). On failure prints the one-line

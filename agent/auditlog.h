@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The agent's write-ahead signing log (format: lib/format/logrec.h; auditor's guide:
+ * docs/log.md).
+ *
+ * Every signature becomes a record that is written and fdatasync'd BEFORE the signature is
+ * released. Records completed together are committed together: one write(), one fdatasync()
+ * (group commit). A failed write or sync puts the log into the failed state: the batch is
+ * dropped (its signatures are never released), signing stops, and auditlog_recover() later
+ * reopens the file from disk, truncates it to the last durable record and syncs again; a
+ * retried fsync on the old descriptor is never trusted.
+ *
+ * At open the whole log is verified (framing, seq, chain). A torn final record (never
+ * acknowledged: it was not completely synced) is truncated; any other damage refuses the open.
+ * One agent per log: the records file is flock()ed.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "logrec.h"
+
+#define AUDITLOG_DIR       "log"
+#define AUDITLOG_FILE      "records"
+#define AUDITLOG_MAX_BATCH (1024u * 1024u) /* bytes buffered for one group commit */
+
+struct auditlog;
+
+/* Open STATE/log/records (created with its magic if new). -EBUSY if another agent holds it,
+ * -EBADMSG if acknowledged records are damaged; err gets a one-line reason. */
+int auditlog_open(const char *state_dir, struct auditlog **ret, char *err, size_t errlen);
+struct auditlog *auditlog_free(struct auditlog *l);
+
+/* Queue a record for the next commit; r->seq is assigned (returned in *ret_seq). */
+int auditlog_append(struct auditlog *l, struct logrec *r, uint64_t *ret_seq);
+/* Write and sync everything queued. 0, or -errno with the log now failed. */
+int auditlog_commit(struct auditlog *l);
+/* Records durable so far, and whether signing must stop. */
+uint64_t auditlog_size(const struct auditlog *l);
+bool auditlog_failed(const struct auditlog *l);
+const char *auditlog_error(const struct auditlog *l);
+/* After a failure: reopen from disk, truncate to the durable end, sync. 0 when healthy again. */
+int auditlog_recover(struct auditlog *l);
