@@ -41,10 +41,23 @@ struct agent {
     uint64_t last_socket_check_ms;
     uint64_t last_log_retry_ms;
 
+    /* Checkpoints of the signing log (handle-log.c). */
+    char *checkpoint;            /* latest signed note, NULL before the first */
+    uint64_t checkpoint_size;    /* records it covers */
+    uint64_t checkpoint_ms;      /* when it was issued (monotonic) */
+    bool checkpoint_pending;     /* a signing job for one is in flight */
+    uint64_t checkpoint_failures;
+
     bool stopping;
     uint64_t stop_deadline_ms;
     int exit_status;
 };
+
+/* Checkpoints: issue one now if records are waiting (and none is in flight). */
+void checkpoint_maybe_issue(struct agent *a, bool force);
+void checkpoint_tick(struct agent *a, uint64_t now);
+/* Load STATE/log/checkpoint at start (absent is fine). */
+int checkpoint_load(struct agent *a);
 
 /* Backend lookup: by instance name, or the only one when name is "" (NULL if ambiguous). */
 struct backend_slot *agent_backend(struct agent *a, const char *name);

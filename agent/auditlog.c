@@ -257,6 +257,11 @@ uint64_t auditlog_size(const struct auditlog *l)
     return l->size;
 }
 
+int auditlog_root(const struct auditlog *l, uint8_t ret[static LOGREC_HASH])
+{
+    return merkle_range_root(l->tree, ret);
+}
+
 bool auditlog_failed(const struct auditlog *l)
 {
     return l->failed;

@@ -39,6 +39,8 @@ int auditlog_append(struct auditlog *l, struct logrec *r, uint64_t *ret_seq);
 int auditlog_commit(struct auditlog *l);
 /* Records durable so far, and whether signing must stop. */
 uint64_t auditlog_size(const struct auditlog *l);
+/* RFC 6962 root over the durable records. */
+int auditlog_root(const struct auditlog *l, uint8_t ret[static LOGREC_HASH]);
 bool auditlog_failed(const struct auditlog *l);
 const char *auditlog_error(const struct auditlog *l);
 /* After a failure: reopen from disk, truncate to the durable end, sync. 0 when healthy again. */

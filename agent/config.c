@@ -17,10 +17,11 @@
 #include "parse.h"
 #include "secret-source.h"
 
-#define CONFIG_MAX_IDLE_MS    (3600u * 1000u)
-#define CONFIG_MAX_TIMEOUT_MS (3600u * 1000u)
-#define CONFIG_MIN_TIMEOUT_MS 100u
-#define GETPW_BUF             16384u
+#define CONFIG_MAX_IDLE_MS            (3600u * 1000u)
+#define CONFIG_MAX_TIMEOUT_MS         (3600u * 1000u)
+#define CONFIG_MIN_TIMEOUT_MS         100u
+#define CONFIG_MAX_CHECKPOINT_RECORDS 1000000u
+#define GETPW_BUF                     16384u
 
 enum section_kind { SEC_NONE, SEC_AGENT, SEC_PKCS11, SEC_KEY, SEC_TPM };
 
@@ -37,6 +38,8 @@ struct agent_config *config_new(void)
     c->request_timeout_ms = HWSIGN_REQUEST_DEADLINE_MS;
     c->log_target = LOG_TARGET_AUTO;
     c->audit_log = true;
+    c->checkpoint_records = CONFIG_DEFAULT_CHECKPOINT_RECORDS;
+    c->checkpoint_interval_ms = CONFIG_DEFAULT_CHECKPOINT_MS;
     return c;
 }
 
@@ -154,9 +157,20 @@ static int parse_section(char *line, enum section_kind *kind, char name[static H
 
 static int set_agent(struct agent_config *c, const char *k, char *v, uint64_t *seen)
 {
-    static const char *const names[] = {
-            "state-dir",       "socket",       "socket-group",    "admin-group", "admin-users",
-            "max-connections", "idle-timeout", "request-timeout", "log-target",  "audit-log"};
+    static const char *const names[] = {"state-dir",
+                                        "socket",
+                                        "socket-group",
+                                        "admin-group",
+                                        "admin-users",
+                                        "max-connections",
+                                        "idle-timeout",
+                                        "request-timeout",
+                                        "log-target",
+                                        "audit-log",
+                                        "log-key",
+                                        "log-origin",
+                                        "checkpoint-records",
+                                        "checkpoint-interval"};
     size_t i;
     uint64_t ms;
     uint32_t u;
@@ -206,6 +220,29 @@ static int set_agent(struct agent_config *c, const char *k, char *v, uint64_t *s
         return 0;
     case 9:
         return parse_bool(v, &c->audit_log) < 0 ? -EINVAL : 0;
+    case 10:
+        if (!name_is_valid(v))
+            return -EINVAL;
+        return copy_value(c->log_key, sizeof(c->log_key), v);
+    case 11:
+        for (const char *q = v; *q; q++)
+            if (!isgraph((unsigned char)*q) || *q == '+')
+                return -EINVAL;
+        if (!*v)
+            return -EINVAL;
+        return copy_value(c->log_origin, sizeof(c->log_origin), v);
+    case 12:
+        r = parse_u32(v, CONFIG_MAX_CHECKPOINT_RECORDS, &u);
+        if (r < 0 || u == 0)
+            return -EINVAL;
+        c->checkpoint_records = u;
+        return 0;
+    case 13:
+        r = parse_duration_ms(v, &ms);
+        if (r < 0 || ms < CONFIG_MIN_TIMEOUT_MS || ms > CONFIG_MAX_TIMEOUT_MS)
+            return -EINVAL;
+        c->checkpoint_interval_ms = ms;
+        return 0;
     default:
         if (streq(v, "auto"))
             c->log_target = LOG_TARGET_AUTO;

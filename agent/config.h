@@ -2,7 +2,8 @@
 /*
  * Agent configuration: an INI file (README "Configuration"). Sections:
  *   [agent]            state-dir, socket, socket-group, admin-group, admin-users,
- *                      max-connections, idle-timeout, request-timeout, log-target, audit-log
+ *                      max-connections, idle-timeout, request-timeout, log-target, audit-log,
+ *                      log-key, log-origin, checkpoint-records, checkpoint-interval
  *   [pkcs11 "NAME"]    module, token, pin            (one PKCS#11 token per section)
  *   [tpm]              tcti                          (the TPM; backend instance "tpm")
  *   [key "NAME"]       allow-users, allow-groups     (who may sign with key NAME)
@@ -20,14 +21,16 @@
 
 #include <hwsign/protocol.h>
 
-#define CONFIG_DEFAULT_PATH      "/etc/hwsign/agent.conf"
-#define CONFIG_DEFAULT_STATE_DIR "/var/lib/hwsign"
-#define CONFIG_DEFAULT_SOCKET    "/run/hwsign/agent.sock"
-#define CONFIG_DEFAULT_TCTI      "device:/dev/tpmrm0"
-#define CONFIG_TPM_BACKEND       "tpm" /* instance name of the TPM backend */
-#define CONFIG_MAX_PATH          1024u
-#define CONFIG_MAX_LINE          4096u
-#define CONFIG_MAX_KEY_POLICIES  HWSIGN_MAX_KEYS
+#define CONFIG_DEFAULT_PATH               "/etc/hwsign/agent.conf"
+#define CONFIG_DEFAULT_STATE_DIR          "/var/lib/hwsign"
+#define CONFIG_DEFAULT_SOCKET             "/run/hwsign/agent.sock"
+#define CONFIG_DEFAULT_TCTI               "device:/dev/tpmrm0"
+#define CONFIG_TPM_BACKEND                "tpm" /* instance name of the TPM backend */
+#define CONFIG_MAX_PATH                   1024u
+#define CONFIG_DEFAULT_CHECKPOINT_RECORDS 1000u  /* RELIABILITY 21: at most 1000 records */
+#define CONFIG_DEFAULT_CHECKPOINT_MS      60000u /* ... or 60 s */
+#define CONFIG_MAX_LINE                   4096u
+#define CONFIG_MAX_KEY_POLICIES           HWSIGN_MAX_KEYS
 
 enum log_target { LOG_TARGET_AUTO, LOG_TARGET_STDERR, LOG_TARGET_JOURNAL };
 
@@ -77,6 +80,10 @@ struct agent_config {
     uint64_t request_timeout_ms;
     enum log_target log_target;
     bool audit_log; /* the write-ahead signing log (default yes; "no" only for benchmarks) */
+    char log_key[HWSIGN_MAX_NAME + 1];    /* key that signs checkpoints ("" = none) */
+    char log_origin[HWSIGN_MAX_NAME * 4]; /* checkpoint origin ("" = hwsign/HOSTNAME) */
+    uint32_t checkpoint_records;          /* issue a checkpoint at least every N records */
+    uint64_t checkpoint_interval_ms;      /* ... or every T when records are waiting */
 
     bool have_tpm;
     char tpm_tcti[CONFIG_MAX_PATH + 1]; /* default CONFIG_DEFAULT_TCTI */

@@ -63,6 +63,9 @@ int handle_key_add(struct agent *a, struct conn *c, uint32_t id, struct sbuf *bo
 int handle_key_delete(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 int handle_sign_digest(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 int handle_sign_statement(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+int handle_log_checkpoint(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+/* A checkpoint signing job finished (handle-log.c). */
+void checkpoint_done(struct agent *a, struct job *j);
 
 /*
  * Completion of a job submitted by a handler; c is NULL when the peer left or the request was

@@ -248,6 +248,10 @@ void handle_job_done(struct agent *a, struct conn *c, struct job *j)
 {
     uint64_t id = c ? c->id : 0;
 
+    if (j->checkpoint) {
+        checkpoint_done(a, j);
+        return;
+    }
     if (c)
         c->busy = false;
     if (j->kind == JOB_SIGN)

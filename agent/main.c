@@ -234,6 +234,14 @@ static int run(int argc, char **argv)
         if (auditlog_error(a.log)[0])
             log_warning("signing log: %s", auditlog_error(a.log));
         log_info("signing log: %llu record(s) verified", (unsigned long long)auditlog_size(a.log));
+        r = checkpoint_load(&a);
+        if (r < 0) {
+            log_error("signing log: the saved checkpoint %s (%s): refusing to start",
+                      r == -ESTALE ? "covers more records than the log holds: rolled back?"
+                                   : "cannot be read",
+                      strerror(-r));
+            goto out;
+        }
     } else {
         log_warning("audit-log = no: signatures are NOT recorded (benchmarking only)");
     }
@@ -259,6 +267,7 @@ out:
     free(a.conns);
     keystore_free(a.keys);
     auditlog_free(a.log);
+    free(a.checkpoint);
     config_free(a.cfg);
     return status;
 }

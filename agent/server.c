@@ -296,7 +296,7 @@ static void log_batch(struct agent *a, struct job *head)
     int r = 0;
 
     for (struct job *j = head; j; j = j->next) {
-        if (j->kind != JOB_SIGN || j->result < 0)
+        if (j->kind != JOB_SIGN || j->result < 0 || j->checkpoint)
             continue;
         r = log_job(a, j);
         if (r < 0)
@@ -309,15 +309,17 @@ static void log_batch(struct agent *a, struct job *head)
         r = auditlog_commit(a->log);
     else
         (void)auditlog_commit(a->log); /* a failed append fails the whole batch */
-    if (r >= 0)
+    if (r >= 0) {
+        checkpoint_maybe_issue(a, false);
         return;
+    }
     if (!auditlog_failed(a->log))
         log_error("signing log: cannot record a signature: %s", strerror(-r));
     else
         log_error("signing log failed (%s): signing suspended until it can be written again",
                   auditlog_error(a->log));
     for (struct job *j = head; j; j = j->next) {
-        if (j->kind != JOB_SIGN || j->result < 0)
+        if (j->kind != JOB_SIGN || j->result < 0 || j->checkpoint)
             continue;
         j->result = -ENODEV;
         (void)snprintf(j->errmsg, sizeof(j->errmsg),
@@ -380,6 +382,8 @@ static void on_tick(struct agent *a)
         if (a->conns[i])
             conn_check_timers(a, a->conns[i], now);
     check_socket(a, now);
+    if (a->log)
+        checkpoint_tick(a, now);
     if (a->log && auditlog_failed(a->log) && now - a->last_log_retry_ms >= SERVER_LOG_RETRY_MS) {
         a->last_log_retry_ms = now;
         if (auditlog_recover(a->log) >= 0)

@@ -62,6 +62,8 @@ struct job {
     char peer_exe[256];
     char peer_unit[256];
     uint64_t log_seq; /* record index once logged */
+    bool checkpoint;  /* an internal job signing a checkpoint (payload = its text) */
+    uint64_t checkpoint_size;
 
     /* Outputs (valid when result == 0). */
     int result;

@@ -342,6 +342,18 @@ int hwsign_sign_statement(struct hwsign_client *c, const char *key, const char *
     return r < 0 ? decode_failed(c, r) : 0;
 }
 
+int hwsign_log_checkpoint(struct hwsign_client *c, int fresh, char **ret_note)
+{
+    _cleanup_(sbuf_freep) struct sbuf *body = NULL;
+    size_t len;
+    int r = CALL(c, HWSIGN_MSG_LOG_CHECKPOINT, &body,
+                 proto_put_log_checkpoint_req(out, id, fresh != 0));
+    if (r < 0)
+        return r;
+    r = proto_get_envelope(body, ret_note, &len);
+    return r < 0 ? decode_failed(c, r) : 0;
+}
+
 int hwsign_key_create(struct hwsign_client *c, const char *name, const char *backend,
                       const char *alg, struct hwsign_key_info **ret)
 {

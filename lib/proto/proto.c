@@ -165,6 +165,8 @@ const char *proto_msg_name(uint8_t type)
         return "SIGN_DIGEST";
     case HWSIGN_MSG_SIGN_STATEMENT:
         return "SIGN_STATEMENT";
+    case HWSIGN_MSG_LOG_CHECKPOINT:
+        return "LOG_CHECKPOINT";
     case HWSIGN_MSG_KEY_CREATE:
         return "KEY_CREATE";
     case HWSIGN_MSG_KEY_ADD:
@@ -450,10 +452,28 @@ int proto_put_signature(struct sbuf *out, uint32_t id, const uint8_t *sig, size_
 
 int proto_put_envelope(struct sbuf *out, uint32_t id, const char *json, size_t len)
 {
+    return proto_put_string_reply(out, HWSIGN_MSG_SIGN_STATEMENT, id, json, len);
+}
+
+int proto_put_log_checkpoint_req(struct sbuf *out, uint32_t id, bool fresh)
+{
+    size_t mark;
+    int r = proto_begin(out, HWSIGN_MSG_LOG_CHECKPOINT, id, &mark);
+    if (r < 0)
+        return r;
+    r = sbuf_put_u8(out, fresh ? 1 : 0);
+    if (r < 0)
+        return abandon(out, mark, r);
+    return proto_end(out, mark);
+}
+
+int proto_put_string_reply(struct sbuf *out, uint8_t req_type, uint32_t id, const char *json,
+                           size_t len)
+{
     size_t mark;
     int r;
 
-    r = proto_begin(out, HWSIGN_MSG_REPLY | HWSIGN_MSG_SIGN_STATEMENT, id, &mark);
+    r = proto_begin(out, HWSIGN_MSG_REPLY | req_type, id, &mark);
     if (r < 0)
         return r;
     r = sbuf_put_string(out, json, len);

@@ -98,6 +98,10 @@ struct proto_backend_view {
 int proto_put_failure(struct sbuf *out, uint32_t id, uint32_t code, const char *message);
 int proto_put_ok(struct sbuf *out, uint8_t req_type, uint32_t id);
 int proto_put_signature(struct sbuf *out, uint32_t id, const uint8_t *sig, size_t sig_len);
+/* A reply whose payload is one string (LOG_CHECKPOINT: the signed note). */
+int proto_put_string_reply(struct sbuf *out, uint8_t req_type, uint32_t id, const char *text,
+                           size_t len);
+int proto_put_log_checkpoint_req(struct sbuf *out, uint32_t id, bool fresh);
 /* SIGN_STATEMENT reply: the DSSE envelope JSON. */
 int proto_put_envelope(struct sbuf *out, uint32_t id, const char *json, size_t len);
 int proto_put_key_info(struct sbuf *out, uint8_t req_type, uint32_t id,

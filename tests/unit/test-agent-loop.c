@@ -527,6 +527,7 @@ static bool known_request(unsigned t)
     case HWSIGN_MSG_KEY_INFO:
     case HWSIGN_MSG_SIGN_DIGEST:
     case HWSIGN_MSG_SIGN_STATEMENT:
+    case HWSIGN_MSG_LOG_CHECKPOINT:
     case HWSIGN_MSG_KEY_CREATE:
     case HWSIGN_MSG_KEY_ADD:
     case HWSIGN_MSG_KEY_DELETE:

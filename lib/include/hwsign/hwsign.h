@@ -94,6 +94,14 @@ int hwsign_sign_statement(struct hwsign_client *c, const char *key, const char *
                           const uint8_t *statement, size_t statement_len, char **ret_envelope,
                           size_t *ret_len);
 
+/*
+ * The signing log's latest checkpoint: a C2SP tlog-checkpoint in signed-note form
+ * (NUL-terminated text), signed by the configured log key. fresh != 0 asks the agent to
+ * issue a new checkpoint covering every record first (admin only). -ENOENT when the agent
+ * has no log key configured or has not issued a checkpoint yet.
+ */
+int hwsign_log_checkpoint(struct hwsign_client *c, int fresh, char **ret_note);
+
 /* Key management (admin). backend = instance name from the agent config (NULL/"" = the
  * only one of its kind). alg NULL = "ecdsa-p256". */
 int hwsign_key_create(struct hwsign_client *c, const char *name, const char *backend,

@@ -53,6 +53,7 @@ enum hwsign_msg_type {
     HWSIGN_MSG_KEY_INFO = 3,
     HWSIGN_MSG_SIGN_DIGEST = 4,
     HWSIGN_MSG_SIGN_STATEMENT = 5, /* in-toto statement -> DSSE envelope (agent computes PAE) */
+    HWSIGN_MSG_LOG_CHECKPOINT = 6, /* u8 fresh -> signed checkpoint note */
     HWSIGN_MSG_KEY_CREATE = 16,
     HWSIGN_MSG_KEY_ADD = 17,
     HWSIGN_MSG_KEY_DELETE = 18,
