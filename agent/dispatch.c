@@ -35,7 +35,7 @@ static const struct dispatch_entry dispatch_table[] = {
         {HWSIGN_MSG_KEY_INFO, DISPATCH_WHILE_STOP, handle_key_info},
         {HWSIGN_MSG_SIGN_DIGEST, 0, handle_sign_digest},
         {HWSIGN_MSG_SIGN_STATEMENT, 0, handle_sign_statement},
-    {HWSIGN_MSG_LOG_CHECKPOINT, DISPATCH_WHILE_STOP, handle_log_checkpoint},
+        {HWSIGN_MSG_LOG_CHECKPOINT, DISPATCH_WHILE_STOP, handle_log_checkpoint},
         {HWSIGN_MSG_KEY_CREATE, DISPATCH_ADMIN, handle_key_create},
         {HWSIGN_MSG_KEY_ADD, DISPATCH_ADMIN, handle_key_add},
         {HWSIGN_MSG_KEY_DELETE, DISPATCH_ADMIN, handle_key_delete},
@@ -102,6 +102,7 @@ int dispatch_submit(struct agent *a, struct conn *c, struct backend_slot *s, str
     j->req_type = type;
     j->deadline_ms = now + a->cfg->request_timeout_ms;
     (void)snprintf(j->backend, sizeof(j->backend), "%s", s->b->name);
+    j->log_seq = HWSIGN_LOG_INDEX_NONE; /* until the signing log records it */
     j->peer_uid = c->peer.uid;
     j->peer_gid = c->peer.gid;
     j->peer_pid = (uint32_t)c->peer.pid;

@@ -235,12 +235,12 @@ static void sign_done(struct agent *a, struct conn *c, struct job *j)
         if (r < 0)
             conn_reply_error(a, c, j->req_id, r, "cannot build the DSSE envelope: %s",
                              strerror(-r));
-        else if (proto_put_envelope(c->out, j->req_id, env, env_len) < 0)
+        else if (proto_put_envelope(c->out, j->req_id, env, env_len, j->log_seq) < 0)
             c->close_after_flush = true;
         return;
     }
     log_event(LOG_INFO, &f, "signed a %s digest with key '%s'", hash_name(j->hash), j->key);
-    if (c && proto_put_signature(c->out, j->req_id, j->sig, j->sig_len) < 0)
+    if (c && proto_put_signature(c->out, j->req_id, j->sig, j->sig_len, j->log_seq) < 0)
         c->close_after_flush = true;
 }
 

@@ -33,6 +33,7 @@ struct attest_args {
     const char **subjects; /* paths */
     size_t n_subjects;
     bool json;
+    uint64_t log_index; /* set after signing */
 };
 
 static void attest_usage(FILE *f)
@@ -220,6 +221,9 @@ static int print_attest_json(const struct attest_args *a, const char *hint,
         (r = json_add_string(o, "bundle_file", a->out)) < 0 ||
         (r = json_add(o, "subjects", TAKE_PTR(arr))) < 0)
         return r;
+    if (a->log_index != HWSIGN_LOG_INDEX_NONE &&
+        (r = json_add_u64(o, "log_index", a->log_index)) < 0)
+        return r;
     return json_print(o);
 }
 
@@ -233,6 +237,7 @@ static int attest(const struct attest_args *a, const struct cli_context *ctx)
     size_t predicate_len = 0, stmt_len = 0, env_len = 0, bundle_len = 0, payload_len = 0, sig_len;
     const uint8_t *payload, *sig;
     const char *keyid;
+    uint64_t log_index = HWSIGN_LOG_INDEX_NONE;
     int r;
 
     r = read_predicate(a->predicate, &predicate, &predicate_len);
@@ -265,6 +270,7 @@ static int attest(const struct attest_args *a, const struct cli_context *ctx)
                               &env_json, &env_len);
     if (r < 0)
         return log_agent_error(client, r, "attesting with key '%s' failed", a->key);
+    log_index = hwsign_last_log_index(client);
     r = dsse_envelope_decode(env_json, env_len, &env);
     if (r < 0)
         return log_error(CLI_EXIT_ERROR, "the agent returned a malformed DSSE envelope: %s",
@@ -290,12 +296,16 @@ static int attest(const struct attest_args *a, const struct cli_context *ctx)
                          streq(a->out, "-") ? "standard output" : a->out);
 
     if (a->json) {
-        r = print_attest_json(a, hint, subjects);
+        struct attest_args with_index = *a;
+        with_index.log_index = log_index;
+        r = print_attest_json(&with_index, hint, subjects);
         if (r < 0)
             return log_errno(r, "cannot print the result");
     } else if (!streq(a->out, "-"))
         printf("Wrote attestation bundle to %s (%zu subject%s, predicate type %s)\n", a->out,
                a->n_subjects, a->n_subjects == 1 ? "" : "s", a->type);
+    if (!a->json && !streq(a->out, "-") && log_index != HWSIGN_LOG_INDEX_NONE)
+        printf("Logged as record %llu of the agent's signing log\n", (unsigned long long)log_index);
     return CLI_EXIT_OK;
 }
 

@@ -104,6 +104,7 @@ struct sign_out {
     const char *sig_path;    /* NULL: no signature file */
     const char *bundle_path; /* NULL: no bundle */
     bool json;
+    uint64_t log_index; /* the agent's signing-log record, HWSIGN_LOG_INDEX_NONE if none */
 };
 
 static int print_sign_json(const struct sign_out *o_, const uint8_t digest[static 32],
@@ -124,6 +125,9 @@ static int print_sign_json(const struct sign_out *o_, const uint8_t digest[stati
         (r = json_add_string(o, "signature", b64)) < 0 ||
         (r = json_add_string(o, "signature_file", o_->sig_path)) < 0 ||
         (r = json_add_string(o, "bundle_file", o_->bundle_path)) < 0)
+        return r;
+    if (o_->log_index != HWSIGN_LOG_INDEX_NONE &&
+        (r = json_add_u64(o, "log_index", o_->log_index)) < 0)
         return r;
     return json_print(o);
 }
@@ -206,7 +210,7 @@ int cmd_sign(int argc, char *argv[], const struct cli_context *ctx)
     _cleanup_(hwsign_disconnectp) struct hwsign_client *client = NULL;
     _cleanup_free_ char *default_out = NULL, *b64 = NULL, *text = NULL;
     _cleanup_free_ uint8_t *sig = NULL;
-    struct sign_out o = {};
+    struct sign_out o = {.log_index = HWSIGN_LOG_INDEX_NONE};
     uint8_t digest[32];
     size_t sig_len = 0;
     int c, r;
@@ -262,6 +266,7 @@ int cmd_sign(int argc, char *argv[], const struct cli_context *ctx)
                            sizeof(digest), &sig, &sig_len);
     if (r < 0)
         return log_agent_error(client, r, "signing with key '%s' failed", o.key);
+    o.log_index = hwsign_last_log_index(client);
 
     r = base64_encode(sig, sig_len, &b64);
     if (r < 0)
@@ -298,5 +303,8 @@ int cmd_sign(int argc, char *argv[], const struct cli_context *ctx)
         printf("Wrote signature to %s\n", o.sig_path);
     if (o.bundle_path)
         printf("Wrote bundle to %s\n", o.bundle_path);
+    if (o.log_index != HWSIGN_LOG_INDEX_NONE)
+        printf("Logged as record %llu of the agent's signing log\n",
+               (unsigned long long)o.log_index);
     return CLI_EXIT_OK;
 }

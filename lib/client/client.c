@@ -24,6 +24,7 @@
 struct hwsign_client {
     int fd;
     uint32_t next_id;
+    uint64_t last_log_index;
     char error[HWSIGN_MAX_TEXT + 64];
 };
 
@@ -85,6 +86,7 @@ int hwsign_connect(const char *path, struct hwsign_client **ret)
     }
     c->fd = fd;
     c->next_id = 1;
+    c->last_log_index = HWSIGN_LOG_INDEX_NONE;
     *ret = c;
     return 0;
 }
@@ -97,6 +99,11 @@ struct hwsign_client *hwsign_disconnect(struct hwsign_client *c)
         close(c->fd);
     free(c);
     return NULL;
+}
+
+uint64_t hwsign_last_log_index(const struct hwsign_client *c)
+{
+    return c ? c->last_log_index : HWSIGN_LOG_INDEX_NONE;
 }
 
 const char *hwsign_client_error(const struct hwsign_client *c)
@@ -324,7 +331,7 @@ int hwsign_sign_digest(struct hwsign_client *c, const char *key, enum hwsign_has
              proto_put_sign_req(out, id, key, (uint8_t)hash, (uint8_t)scheme, digest, digest_len));
     if (r < 0)
         return r;
-    r = proto_get_signature(body, ret_sig, ret_sig_len);
+    r = proto_get_signature(body, ret_sig, ret_sig_len, &c->last_log_index);
     return r < 0 ? decode_failed(c, r) : 0;
 }
 
@@ -338,7 +345,7 @@ int hwsign_sign_statement(struct hwsign_client *c, const char *key, const char *
             proto_put_sign_statement_req(out, id, key, payload_type, statement, statement_len));
     if (r < 0)
         return r;
-    r = proto_get_envelope(body, ret_envelope, ret_len);
+    r = proto_get_statement_reply(body, ret_envelope, ret_len, &c->last_log_index);
     return r < 0 ? decode_failed(c, r) : 0;
 }
 

@@ -434,7 +434,8 @@ int proto_put_ok(struct sbuf *out, uint8_t req_type, uint32_t id)
     return put_empty(out, HWSIGN_MSG_REPLY | req_type, id);
 }
 
-int proto_put_signature(struct sbuf *out, uint32_t id, const uint8_t *sig, size_t sig_len)
+int proto_put_signature(struct sbuf *out, uint32_t id, const uint8_t *sig, size_t sig_len,
+                        uint64_t log_index)
 {
     size_t mark;
     int r;
@@ -445,14 +446,26 @@ int proto_put_signature(struct sbuf *out, uint32_t id, const uint8_t *sig, size_
     if (r < 0)
         return r;
     r = sbuf_put_string(out, sig, sig_len);
+    if (r >= 0)
+        r = sbuf_put_u64(out, log_index);
     if (r < 0)
         return abandon(out, mark, r);
     return proto_end(out, mark);
 }
 
-int proto_put_envelope(struct sbuf *out, uint32_t id, const char *json, size_t len)
+int proto_put_envelope(struct sbuf *out, uint32_t id, const char *json, size_t len,
+                       uint64_t log_index)
 {
-    return proto_put_string_reply(out, HWSIGN_MSG_SIGN_STATEMENT, id, json, len);
+    size_t mark;
+    int r = proto_begin(out, HWSIGN_MSG_REPLY | HWSIGN_MSG_SIGN_STATEMENT, id, &mark);
+    if (r < 0)
+        return r;
+    r = sbuf_put_string(out, json, len);
+    if (r >= 0)
+        r = sbuf_put_u64(out, log_index);
+    if (r < 0)
+        return abandon(out, mark, r);
+    return proto_end(out, mark);
 }
 
 int proto_put_log_checkpoint_req(struct sbuf *out, uint32_t id, bool fresh)
@@ -579,15 +592,17 @@ int proto_get_failure(struct sbuf *body, uint32_t *ret_code, char **ret_message)
     return 0;
 }
 
-int proto_get_signature(struct sbuf *body, uint8_t **ret_sig, size_t *ret_len)
+int proto_get_signature(struct sbuf *body, uint8_t **ret_sig, size_t *ret_len,
+                        uint64_t *ret_log_index)
 {
     const uint8_t *p;
     size_t len;
     uint8_t *sig;
+    uint64_t index;
     int r;
 
     if ((r = sbuf_get_string_direct(body, HWSIGN_MAX_SIG, &p, &len)) < 0 ||
-        (r = sbuf_expect_end(body)) < 0)
+        (r = sbuf_get_u64(body, &index)) < 0 || (r = sbuf_expect_end(body)) < 0)
         return r;
     if (len == 0)
         return -EBADMSG;
@@ -597,6 +612,34 @@ int proto_get_signature(struct sbuf *body, uint8_t **ret_sig, size_t *ret_len)
     memcpy(sig, p, len);
     *ret_sig = sig;
     *ret_len = len;
+    if (ret_log_index)
+        *ret_log_index = index;
+    return 0;
+}
+
+int proto_get_statement_reply(struct sbuf *body, char **ret_json, size_t *ret_len,
+                              uint64_t *ret_log_index)
+{
+    const uint8_t *p;
+    size_t len;
+    uint64_t index;
+    char *json;
+    int r;
+
+    if ((r = sbuf_get_string_direct(body, HWSIGN_MAX_MSG, &p, &len)) < 0 ||
+        (r = sbuf_get_u64(body, &index)) < 0 || (r = sbuf_expect_end(body)) < 0)
+        return r;
+    if (len == 0 || memchr(p, 0, len))
+        return -EBADMSG;
+    json = malloc(len + 1);
+    if (!json)
+        return -ENOMEM;
+    memcpy(json, p, len);
+    json[len] = '\0';
+    *ret_json = json;
+    *ret_len = len;
+    if (ret_log_index)
+        *ret_log_index = index;
     return 0;
 }
 

@@ -97,13 +97,17 @@ struct proto_backend_view {
 
 int proto_put_failure(struct sbuf *out, uint32_t id, uint32_t code, const char *message);
 int proto_put_ok(struct sbuf *out, uint8_t req_type, uint32_t id);
-int proto_put_signature(struct sbuf *out, uint32_t id, const uint8_t *sig, size_t sig_len);
+/* SIGN_DIGEST reply: the signature and its record index in the signing log
+ * (HWSIGN_LOG_INDEX_NONE when the agent keeps no log). */
+int proto_put_signature(struct sbuf *out, uint32_t id, const uint8_t *sig, size_t sig_len,
+                        uint64_t log_index);
 /* A reply whose payload is one string (LOG_CHECKPOINT: the signed note). */
 int proto_put_string_reply(struct sbuf *out, uint8_t req_type, uint32_t id, const char *text,
                            size_t len);
 int proto_put_log_checkpoint_req(struct sbuf *out, uint32_t id, bool fresh);
-/* SIGN_STATEMENT reply: the DSSE envelope JSON. */
-int proto_put_envelope(struct sbuf *out, uint32_t id, const char *json, size_t len);
+/* SIGN_STATEMENT reply: the DSSE envelope JSON and its log record index. */
+int proto_put_envelope(struct sbuf *out, uint32_t id, const char *json, size_t len,
+                       uint64_t log_index);
 int proto_put_key_info(struct sbuf *out, uint8_t req_type, uint32_t id,
                        const struct proto_key_view *k);
 /* List reply: call begin, then add each key, then proto_end. */
@@ -114,7 +118,10 @@ int proto_put_status(struct sbuf *out, uint32_t id, const char *version, uint64_
                      size_t nbackends);
 
 int proto_get_failure(struct sbuf *body, uint32_t *ret_code, char **ret_message);
-int proto_get_signature(struct sbuf *body, uint8_t **ret_sig, size_t *ret_len);
+int proto_get_signature(struct sbuf *body, uint8_t **ret_sig, size_t *ret_len,
+                        uint64_t *ret_log_index);
+int proto_get_statement_reply(struct sbuf *body, char **ret_json, size_t *ret_len,
+                              uint64_t *ret_log_index);
 int proto_get_envelope(struct sbuf *body, char **ret_json, size_t *ret_len); /* NUL-terminated */
 int proto_get_key_info(struct sbuf *body, struct hwsign_key_info *ret);      /* owned copies */
 int proto_get_key_list(struct sbuf *body, struct hwsign_key_info **ret, size_t *ret_n);

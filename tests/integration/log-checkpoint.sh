@@ -48,6 +48,19 @@ root=$(sed -n 3p "$CP")
 grep -q "checkpoint" "$T/agent.log" && ! grep -q "checkpoint.*failed" "$T/agent.log" || true
 pass "checkpoints: C2SP note over 12 records, signed by the token key, verified with openssl"
 
+# Every signature response carries its log index; the record there is that signature's.
+head -c 1000 /dev/urandom > "$W/blob"
+"$HW" sign --key k "$W/blob" -o "$W/blob.sig" --json > "$W/sign.json"
+idx=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["log_index"])' "$W/sign.json")
+[ "$idx" = 12 ] || fail "log index of the 13th signature is '$idx'"
+sha=$(sha256sum "$W/blob" | cut -d' ' -f1)
+"$HW" log search --log "$T/state/log/records" --json | $PY -c '
+import json,sys; r=[x for x in json.load(sys.stdin)["records"] if x["seq"]==int(sys.argv[1])]
+assert len(r)==1 and r[0]["digest"]==sys.argv[2] and r[0]["key"]=="k", r' "$idx" "$sha" \
+    || fail "record $idx is not the signature of the file"
+"$HW" sign --key k "$W/blob" -o "$W/blob2.sig" | grep -q "Logged as record 13 " || fail "sign does not report its log record"
+pass "signature responses carry their log index (record $idx holds the file's digest)"
+
 # Rollback: an older copy of the log behind the saved checkpoint is refused at start.
 it_stop_agent || fail "agent did not stop cleanly"
 $PY - "$T/state/log/records" <<'PY'

@@ -374,7 +374,7 @@ static void assert_signature_reply(struct loop *L, int b, const struct reply *r,
     assert_true(r->len > 4);
     sig_len = ((size_t)r->body[0] << 24) | ((size_t)r->body[1] << 16) | ((size_t)r->body[2] << 8) |
               r->body[3];
-    assert_int_equal(sig_len + 4, r->len);
+    assert_int_equal(sig_len + 4 + 8, r->len); /* signature, then the u64 log index */
     assert_int_equal(sig_verify_digest(spki, spki_len, HWSIGN_HASH_SHA256, HWSIGN_SCHEME_DEFAULT,
                                        digest32, 32, r->body + 4, sig_len),
                      0);

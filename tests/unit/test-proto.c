@@ -61,6 +61,7 @@ struct failure_res {
 struct sig_res {
     uint8_t *sig;
     size_t len;
+    uint64_t index;
 };
 struct list_res {
     struct hwsign_key_info *keys;
@@ -103,7 +104,7 @@ static void rel_failure(void *ret)
 static int dec_signature(struct sbuf *b, void *ret)
 {
     struct sig_res *s = ret;
-    return proto_get_signature(b, &s->sig, &s->len);
+    return proto_get_signature(b, &s->sig, &s->len, &s->index);
 }
 static void rel_signature(void *ret)
 {
@@ -442,11 +443,13 @@ static void test_replies_round_trip(void **state)
     {
         uint8_t *sig;
         size_t slen;
-        assert_int_equal(proto_put_signature(out, 13, digest64, 64), 0);
+        uint64_t idx;
+        assert_int_equal(proto_put_signature(out, 13, digest64, 64, 42), 0);
         split_frame(out, HWSIGN_MSG_REPLY | HWSIGN_MSG_SIGN_DIGEST, 13, &pl, &len);
         b = sbuf_from(pl, len);
-        assert_int_equal(proto_get_signature(b, &sig, &slen), 0);
+        assert_int_equal(proto_get_signature(b, &sig, &slen, &idx), 0);
         assert_int_equal(slen, 64);
+        assert_int_equal(idx, 42);
         assert_memory_equal(sig, digest64, 64);
         free(sig);
         sbuf_free(b);
@@ -609,7 +612,7 @@ static void test_truncation_and_trailing(void **state)
         uint8_t sig71[71];
         memset(sig71, 0x30, sizeof(sig71));
         CHECK_ENCODED(D_SIG, HWSIGN_MSG_REPLY | HWSIGN_MSG_SIGN_DIGEST, 7,
-                      proto_put_signature(out, 7, sig71, sizeof(sig71)));
+                      proto_put_signature(out, 7, sig71, sizeof(sig71), 7));
     }
     CHECK_ENCODED(D_INFO, HWSIGN_MSG_REPLY | HWSIGN_MSG_KEY_INFO, 8,
                   proto_put_key_info(out, HWSIGN_MSG_KEY_INFO, 8, &v));
@@ -786,6 +789,7 @@ static void test_field_limits(void **state)
         assert_int_equal(decode_body(D_SIG, b), -EMSGSIZE);
         sbuf_reset(b);
         assert_int_equal(sbuf_put_string(b, big, HWSIGN_MAX_SIG), 0);
+        assert_int_equal(sbuf_put_u64(b, 1), 0); /* the log index */
         assert_int_equal(decode_body(D_SIG, b), 0);
     }
     {
@@ -846,7 +850,7 @@ static void test_encoder_limits(void **state)
     assert_int_equal(proto_put_name_req(out, HWSIGN_MSG_KEY_INFO, 1, NULL), -EMSGSIZE);
     assert_int_equal(proto_put_sign_req(out, 1, "k", 1, 0, big, HWSIGN_MAX_DIGEST + 1), -EMSGSIZE);
     assert_int_equal(proto_put_key_create_req(out, 1, "k", name65, "ecdsa-p256"), -EMSGSIZE);
-    assert_int_equal(proto_put_signature(out, 1, big, HWSIGN_MAX_SIG + 1), -EMSGSIZE);
+    assert_int_equal(proto_put_signature(out, 1, big, HWSIGN_MAX_SIG + 1, 0), -EMSGSIZE);
     {
         struct proto_key_view v = sample_view("k", true);
         v.spki = big;

@@ -102,6 +102,10 @@ int hwsign_sign_statement(struct hwsign_client *c, const char *key, const char *
  */
 int hwsign_log_checkpoint(struct hwsign_client *c, int fresh, char **ret_note);
 
+/* Index of the signing-log record of the last signature this client received
+ * (hwsign_sign_digest, hwsign_sign_statement), or HWSIGN_LOG_INDEX_NONE. */
+uint64_t hwsign_last_log_index(const struct hwsign_client *c);
+
 /* Key management (admin). backend = instance name from the agent config (NULL/"" = the
  * only one of its kind). alg NULL = "ecdsa-p256". */
 int hwsign_key_create(struct hwsign_client *c, const char *name, const char *backend,

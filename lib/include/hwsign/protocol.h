@@ -34,6 +34,8 @@
 #define HWSIGN_MAX_PAYLOAD_TYPE 128u          /* DSSE payloadType */
 #define HWSIGN_MAX_BACKENDS     16u           /* configured backend instances */
 
+#define HWSIGN_LOG_INDEX_NONE UINT64_MAX /* in replies: the signature was not logged */
+
 /* Agent-side resource limits (defaults; some can be lowered in the config). */
 #define HWSIGN_MAX_CONNECTIONS 256u /* concurrent client connections */
 #define HWSIGN_MAX_OUTBUF                                                                          \
