@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * hwsign log verify|search: offline audit of the agent's signing log (lib/format/logrec.h),
- * reading the file directly, without the agent.
+ * hwsign log verify|search and the `hwsign log` dispatcher: offline audit of the agent's signing
+ * log (lib/format/logrec.h), reading the file directly, without the agent. The proof and
+ * checkpoint subcommands and the file mapping are in cmd-log-proof.c.
  *
  * The file is mapped read-only (mmap, PROT_READ, MAP_PRIVATE) and handed to logrec_scan, which
  * walks it record by record: memory use is one decoded record and a fixed-size Merkle compact
@@ -11,122 +12,25 @@
  */
 #define _GNU_SOURCE /* strptime, timegm */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "cmd-log.h"
 #include "crypto.h"
 #include "format.h"
-#include "logrec.h"
-#include "main.h"
-#include "merkle.h"
 #include "output.h"
 #include "parse.h"
 
-#define LOG_DEFAULT_STATE_DIR "/var/lib/hwsign"
-#define LOG_RELATIVE_PATH     "log/records"
-#define LOG_PATH_MAX          4096u
-#define LOG_NS_PER_SECOND     UINT64_C(1000000000)
-
-/* ---- the mapped log file ---- */
-
-struct log_map {
-    const uint8_t *data;
-    size_t len;
-};
-
-static void log_unmap(struct log_map *m)
-{
-    if (m->data && m->len > 0)
-        munmap((void *)(uintptr_t)m->data, m->len);
-    m->data = NULL;
-}
-
-/* Maps path read-only. An empty file maps to (NULL, 0), which the scanner reports as bad magic.
- * Returns an exit status (error printed). */
-static int log_map_file(const char *path, struct log_map *ret)
-{
-    _cleanup_close_ int fd = -EBADF;
-    struct stat st;
-    void *p;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return log_errno(negative_errno(), "cannot open %s", path);
-    if (fstat(fd, &st) < 0)
-        return log_errno(negative_errno(), "cannot stat %s", path);
-    if (!S_ISREG(st.st_mode))
-        return log_error(CLI_EXIT_ERROR, "%s is not a regular file", path);
-    if ((uint64_t)st.st_size > SIZE_MAX)
-        return log_error(CLI_EXIT_ERROR, "%s is too large to map", path);
-    if (st.st_size == 0) {
-        *ret = (struct log_map){NULL, 0};
-        return CLI_EXIT_OK;
-    }
-    p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED)
-        return log_errno(negative_errno(), "cannot map %s", path);
-    *ret = (struct log_map){p, (size_t)st.st_size};
-    return CLI_EXIT_OK;
-}
-
-static uint32_t load_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-/*
- * Why the record at off (after count valid records, chain prev) failed: for the one-line
- * message. The scanner has already decided that it is damage; this only names the cause.
- */
-static const char *diagnose(const struct log_map *m, size_t off, uint64_t count,
-                            const uint8_t prev[static LOGREC_HASH])
-{
-    _cleanup_(logrec_freep) struct logrec *r = NULL;
-    uint8_t chain[LOGREC_HASH];
-    size_t rem = m->len - off;
-    uint32_t blen;
-
-    if (off == 0)
-        return m->len < LOGREC_MAGIC_LEN ? "file too short for the magic"
-                                         : "bad magic: not a hwsign signing log";
-    if (rem < 4)
-        return "truncated length";
-    blen = load_be32(m->data + off);
-    if (blen > LOGREC_MAX_BODY)
-        return "record length over the limit";
-    if (rem < (size_t)blen + 4 + LOGREC_HASH)
-        return "record length points past the end of the file";
-    if (logrec_decode_body(m->data + off + 4, blen, &r) < 0)
-        return "record body does not decode (or its length is wrong)";
-    if (r->seq != count)
-        return r->seq < count ? "sequence number repeats an earlier record (duplicated or "
-                                "reordered record)"
-                              : "sequence number skips ahead (deleted or reordered record)";
-    if (logrec_chain(prev, m->data + off + 4, blen, chain) < 0)
-        return "cannot compute the chain hash";
-    if (memcmp(chain, m->data + off + 4 + blen, LOGREC_HASH) != 0)
-        return "chain hash mismatch (record or an earlier one altered)";
-    return "damaged bytes after the record";
-}
+#define LOG_NS_PER_SECOND UINT64_C(1000000000)
 
 /* ---- shared option parsing ---- */
 
-struct log_opts {
-    const char *path;
-    char path_buf[LOG_PATH_MAX];
-    bool json;
-};
-
-static int set_state_dir(const char *cmd, struct log_opts *o, const char *dir)
+int log_set_state_dir(const char *cmd, struct log_opts *o, const char *dir)
 {
     int n;
     if (!*dir)
@@ -173,6 +77,7 @@ static void log_verify_usage(FILE *f)
 {
     fputs("Usage: hwsign log verify [--log FILE | --state-dir DIR] [--json]\n"
           "                         [--expect-size N --expect-root B64] [--strict]\n"
+          "                         [--checkpoint FILE --log-key LOG.pem]\n"
           "\n"
           "Replay the agent's signing log offline: the file magic, every record's framing,\n"
           "decoding, sequence number and chain hash. Prints the number of records, the last\n"
@@ -186,12 +91,13 @@ static void log_verify_usage(FILE *f)
           "record: use --expect-size/--expect-root.\n"
           "\n"
           "Options:\n"
-          "  --log FILE          the log file (default " LOG_DEFAULT_STATE_DIR "/" LOG_RELATIVE_PATH
-          ")\n"
+          "  --log FILE          the log file (default " LOG_DEFAULT_PATH ")\n"
           "  --state-dir DIR     the agent's state directory: use DIR/" LOG_RELATIVE_PATH "\n"
           "  --expect-size N     with --expect-root: a previously saved checkpoint's tree size\n"
           "  --expect-root B64   ... and root hash; the first N records must hash to it\n"
           "                      (detects a rollback to an older copy, or a rewritten past)\n"
+          "  --checkpoint FILE   with --log-key: the same against a saved signed checkpoint\n"
+          "  --log-key PEM       (a C2SP note) whose ECDSA signature by the log key must verify\n"
           "  --strict            a torn tail fails verification too\n"
           "  --json              print one JSON object: log, ok, records, last_seq, chain,\n"
           "                      root, end, torn, torn_offset, checkpoint {size, root, ok},\n"
@@ -232,7 +138,16 @@ static int verify_cb(void *ctx, const struct logrec *r, const uint8_t *body, siz
 
 static int log_verify(int argc, char *argv[])
 {
-    enum { ARG_LOG = 0x100, ARG_STATE_DIR, ARG_JSON, ARG_SIZE, ARG_ROOT, ARG_STRICT };
+    enum {
+        ARG_LOG = 0x100,
+        ARG_STATE_DIR,
+        ARG_JSON,
+        ARG_SIZE,
+        ARG_ROOT,
+        ARG_STRICT,
+        ARG_CHECKPOINT,
+        ARG_LOG_KEY
+    };
     static const struct option options[] = {
             {"help", no_argument, NULL, 'h'},
             {"log", required_argument, NULL, ARG_LOG},
@@ -241,13 +156,15 @@ static int log_verify(int argc, char *argv[])
             {"expect-size", required_argument, NULL, ARG_SIZE},
             {"expect-root", required_argument, NULL, ARG_ROOT},
             {"strict", no_argument, NULL, ARG_STRICT},
+            {"checkpoint", required_argument, NULL, ARG_CHECKPOINT},
+            {"log-key", required_argument, NULL, ARG_LOG_KEY},
             {},
     };
-    struct log_opts o = {.path = LOG_DEFAULT_STATE_DIR "/" LOG_RELATIVE_PATH};
+    struct log_opts o = {.path = LOG_DEFAULT_PATH};
     struct verify_state s = {};
     _cleanup_(json_object_putp) struct json_object *j = NULL;
-    _cleanup_free_ char *chain_hex = NULL, *root_b64 = NULL;
-    const char *expect_root_arg = NULL;
+    _cleanup_free_ char *chain_hex = NULL, *root_b64 = NULL, *origin = NULL, *cp_root = NULL;
+    const char *expect_root_arg = NULL, *cp_path = NULL, *cp_key = NULL;
     uint8_t expect_root[MERKLE_HASH_SIZE], root[MERKLE_HASH_SIZE], chain[LOGREC_HASH];
     struct log_map m = {};
     bool strict = false, have_size = false, torn = false;
@@ -268,7 +185,7 @@ static int log_verify(int argc, char *argv[])
             o.path = optarg;
             break;
         case ARG_STATE_DIR:
-            e = set_state_dir("log verify", &o, optarg);
+            e = log_set_state_dir("log verify", &o, optarg);
             if (e != CLI_EXIT_OK)
                 return e;
             break;
@@ -286,6 +203,12 @@ static int log_verify(int argc, char *argv[])
         case ARG_STRICT:
             strict = true;
             break;
+        case ARG_CHECKPOINT:
+            cp_path = optarg;
+            break;
+        case ARG_LOG_KEY:
+            cp_key = optarg;
+            break;
         default:
             return log_bad_option("log verify", c, argv);
         }
@@ -301,6 +224,19 @@ static int log_verify(int argc, char *argv[])
             n != MERKLE_HASH_SIZE)
             return log_usage("log verify", "--expect-root must be a base64 SHA-256 hash");
         memcpy(expect_root, d, MERKLE_HASH_SIZE);
+        s.have_expect = true;
+    }
+    if ((cp_path != NULL) != (cp_key != NULL) || (cp_path && (!*cp_path || !*cp_key)))
+        return log_usage("log verify", "--checkpoint and --log-key go together");
+    if (cp_path && s.have_expect)
+        return log_usage("log verify", "--checkpoint replaces --expect-size/--expect-root");
+    if (cp_path) {
+        status = log_load_checkpoint(cp_path, cp_key, &origin, &s.expect_size, expect_root);
+        if (status != CLI_EXIT_OK)
+            return status;
+        if (base64_encode(expect_root, MERKLE_HASH_SIZE, &cp_root) < 0)
+            return log_errno(-ENOMEM, "cannot verify the log");
+        expect_root_arg = cp_root;
         s.have_expect = true;
     }
 
@@ -322,12 +258,12 @@ static int log_verify(int argc, char *argv[])
     if (e == -EBADMSG) {
         if (end == 0)
             format_message(err, sizeof(err), "%s: %s (offset 0)", o.path,
-                           diagnose(&m, 0, 0, chain));
+                           log_diagnose(&m, 0, 0, chain));
         else
             format_message(err, sizeof(err),
                            "%s: record %" PRIu64 " at offset %zu is damaged: %s (%" PRIu64
                            " records before it verify)",
-                           o.path, count, end, diagnose(&m, end, count, chain), count);
+                           o.path, count, end, log_diagnose(&m, end, count, chain), count);
         status = CLI_EXIT_REFUSED;
     } else if (s.have_expect && count < s.expect_size) {
         format_message(err, sizeof(err),
@@ -371,6 +307,7 @@ static int log_verify(int argc, char *argv[])
             if (!cp || json_add(j, "checkpoint", cp) < 0 ||
                 json_add_u64(cp, "size", s.expect_size) < 0 ||
                 json_add_string(cp, "root", expect_root_arg) < 0 ||
+                (origin && json_add_string(cp, "origin", origin) < 0) ||
                 json_add_bool(cp, "ok",
                               s.have_prefix_root && count >= s.expect_size &&
                                       memcmp(s.prefix_root, expect_root, MERKLE_HASH_SIZE) == 0) <
@@ -393,6 +330,8 @@ static int log_verify(int argc, char *argv[])
             printf("torn tail: torn final record at offset %zu (%zu bytes, never acknowledged; "
                    "the agent truncates it at start)\n",
                    end, m.len - end);
+        if (origin)
+            printf("checkpoint: %s signed by the log key\n", PRINTABLE(origin));
         if (s.have_expect)
             printf("checkpoint: the first %" PRIu64 " records match the saved root\n",
                    s.expect_size);
@@ -429,8 +368,7 @@ static void log_search_usage(FILE *f)
           "with an error.\n"
           "\n"
           "Options:\n"
-          "  --log FILE         the log file (default " LOG_DEFAULT_STATE_DIR "/" LOG_RELATIVE_PATH
-          ")\n"
+          "  --log FILE         the log file (default " LOG_DEFAULT_PATH ")\n"
           "  --state-dir DIR    the agent's state directory: use DIR/" LOG_RELATIVE_PATH "\n"
           "  --key NAME         records signed with key NAME\n"
           "  --uid UID          records requested by peer uid UID\n"
@@ -605,7 +543,7 @@ static int log_search(int argc, char *argv[])
             {"subject", required_argument, NULL, ARG_SUBJECT},
             {},
     };
-    struct log_opts o = {.path = LOG_DEFAULT_STATE_DIR "/" LOG_RELATIVE_PATH};
+    struct log_opts o = {.path = LOG_DEFAULT_PATH};
     struct search_state s = {};
     _cleanup_(json_object_putp) struct json_object *j = NULL;
     uint8_t chain[LOGREC_HASH];
@@ -628,7 +566,7 @@ static int log_search(int argc, char *argv[])
             o.path = optarg;
             break;
         case ARG_STATE_DIR:
-            e = set_state_dir("log search", &o, optarg);
+            e = log_set_state_dir("log search", &o, optarg);
             if (e != CLI_EXIT_OK)
                 return e;
             break;
@@ -691,12 +629,12 @@ static int log_search(int argc, char *argv[])
     if (e == -EBADMSG) {
         if (end == 0)
             format_message(err, sizeof(err), "%s: %s (offset 0)", o.path,
-                           diagnose(&m, 0, 0, chain));
+                           log_diagnose(&m, 0, 0, chain));
         else
             format_message(err, sizeof(err),
                            "%s: record %" PRIu64 " at offset %zu is damaged: %s; records after "
                            "it are not listed",
-                           o.path, count, end, diagnose(&m, end, count, chain));
+                           o.path, count, end, log_diagnose(&m, end, count, chain));
         status = CLI_EXIT_REFUSED;
     }
     if (s.json) {
@@ -730,21 +668,29 @@ static void log_usage_text(FILE *f)
 {
     fputs("Usage: hwsign log verify [--log FILE | --state-dir DIR] [--json]\n"
           "                         [--expect-size N --expect-root B64] [--strict]\n"
+          "                         [--checkpoint FILE --log-key LOG.pem]\n"
           "       hwsign log search [--log FILE | --state-dir DIR] [--key NAME] [--uid UID]\n"
           "                         [--since TIME] [--until TIME] [--subject SHA256] [--json]\n"
+          "       hwsign log proof INDEX [--size N] [--log FILE | --state-dir DIR] [--json]\n"
+          "       hwsign log consistency OLD NEW [--log FILE | --state-dir DIR] [--json]\n"
+          "       hwsign log checkpoint [--new] [--verify-key LOG.pem] [-o FILE] [--json]\n"
+          "       hwsign log verify-proof --log-key LOG.pem --checkpoint FILE --index I\n"
+          "                               --leaf-hash HASH --proof PROOF.json\n"
           "\n"
           "Audit the agent's tamper-evident signing log offline, reading the file directly\n"
-          "(default " LOG_DEFAULT_STATE_DIR "/" LOG_RELATIVE_PATH
-          "); no agent is needed. See docs/log.md.\n"
-          "Run 'hwsign log verify --help' or 'hwsign log search --help' for details.\n",
+          "(default " LOG_DEFAULT_PATH
+          "); no agent is needed except for 'checkpoint'. proof and consistency print RFC 6962\n"
+          "proofs (hashes in base64); verify-proof checks one against a signed checkpoint\n"
+          "without the log. See docs/log.md.\n"
+          "Run 'hwsign log SUBCOMMAND --help' for details.\n",
           f);
 }
 
 int cmd_log(int argc, char *argv[], const struct cli_context *ctx)
 {
-    (void)ctx;
     if (argc < 2)
-        return log_usage("log", "missing subcommand (verify or search)");
+        return log_usage("log", "missing subcommand (verify, search, proof, consistency, "
+                                "checkpoint or verify-proof)");
     if (streq(argv[1], "-h") || streq(argv[1], "--help")) {
         log_usage_text(stdout);
         return CLI_EXIT_OK;
@@ -753,5 +699,13 @@ int cmd_log(int argc, char *argv[], const struct cli_context *ctx)
         return log_verify(argc - 1, argv + 1);
     if (streq(argv[1], "search"))
         return log_search(argc - 1, argv + 1);
+    if (streq(argv[1], "proof"))
+        return log_proof(argc - 1, argv + 1);
+    if (streq(argv[1], "consistency"))
+        return log_consistency(argc - 1, argv + 1);
+    if (streq(argv[1], "checkpoint"))
+        return log_checkpoint(argc - 1, argv + 1, ctx);
+    if (streq(argv[1], "verify-proof"))
+        return log_verify_proof(argc - 1, argv + 1);
     return log_usage("log", "unknown subcommand '%s'", argv[1]);
 }

@@ -139,6 +139,36 @@ check 2 'cannot be combined' attest-blob --key k1 --json --type https://x.exampl
 check 2 "unknown option '--bogus'" attest-blob --bogus
 check 2 "option '--subject' needs an argument" attest-blob --key k1 --subject
 [ -e att.json ] && fail "a usage error left att.json behind"
+# log: proof, consistency, checkpoint, verify-proof and verify --checkpoint (offline tools;
+# usage is checked before any file is read or agent reached).
+check 2 'missing subcommand' log
+check 2 "log proof: missing INDEX" log proof
+check 2 "invalid INDEX 'x'" log proof x
+check 2 "invalid INDEX '-1'" log proof -- -1
+check 2 "unexpected argument '2'" log proof 1 2
+check 2 "invalid --size '0'" log proof 0 --size 0
+check 2 'INDEX must be below --size' log proof 5 --size 5
+check 2 "option '--size' needs an argument" log proof 1 --size
+check 2 "unknown option '--bogus'" log proof 1 --bogus
+check 2 'missing OLD and NEW' log consistency 3
+check 2 "invalid OLD '0'" log consistency 0 3
+check 2 "invalid NEW '2' \(at least OLD\)" log consistency 3 2
+check 2 "unexpected argument '9'" log consistency 1 2 9
+check 2 "unknown option '--size'" log consistency 1 2 --size 3
+check 2 "unexpected argument 'now'" log checkpoint now
+check 2 "option '--verify-key' needs an argument" log checkpoint --verify-key
+check 2 '\-\-checkpoint and \-\-log-key go together' log verify --checkpoint cp.note
+check 2 '\-\-checkpoint and \-\-log-key go together' log verify --log-key pub.pem
+check 2 '\-\-checkpoint replaces' log verify --checkpoint cp --log-key k --expect-size 1 \
+    --expect-root 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=
+check 2 'are required' log verify-proof --log-key k --checkpoint cp --index 1 --proof p.json
+check 2 "invalid --index 'x'" log verify-proof --index x
+check 2 '\-\-leaf-hash must be a SHA-256' log verify-proof --log-key k --checkpoint cp \
+    --index 1 --leaf-hash abcd --proof p.json
+check 4 'cannot open /nonexistent/records' log proof 0 --log /nonexistent/records
+check 4 'cannot open /nonexistent/records' log consistency 1 1 --log /nonexistent/records
+check 4 'cannot read public key' log verify-proof --log-key /nonexistent.pem --checkpoint file.txt \
+    --index 0 --leaf-hash 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU= --proof file.txt
 
 # ---- --help on every command: exit 0, usage on stdout -------------------------------------
 help_check() { # help_check "USAGE PREFIX" ARGS...
@@ -160,6 +190,10 @@ help_check 'hwsign attest-blob' attest-blob --help
 help_check 'hwsign attest-blob' attest-blob -h
 help_check 'hwsign verify' verify --help
 help_check 'hwsign status' status --help
+help_check 'hwsign log verify' log --help
+for sub in verify search proof consistency checkpoint verify-proof; do
+    help_check "hwsign log $sub" log "$sub" --help
+done
 help_check 'hwsign status' --socket /nonexistent status -h
 check 0 '' --help
 grep -q '^Exit status:' out.txt || fail "hwsign --help lacks the exit status table"
@@ -176,6 +210,8 @@ check 3 "cannot connect to the agent at $WORK/no-agent.sock" status --json
 [ -s out.txt ] && fail "status --json without agent printed to stdout"
 check 3 "cannot connect to the agent at $WORK/other.sock" --socket "$WORK/other.sock" status
 check 3 "cannot connect to the agent at $WORK/no-agent.sock" key list
+check 3 "cannot connect to the agent at $WORK/no-agent.sock" log checkpoint
+check 3 "cannot connect to the agent at $WORK/no-agent.sock" log checkpoint --new --json
 check 3 "cannot connect to the agent at" key show k1
 check 3 "cannot connect to the agent at" key create k1 --alg rsa-3072
 check 3 "cannot connect to the agent at" key export k1 --format ssh

@@ -237,4 +237,200 @@ expect_rc 2 "unknown log subcommand"
 run "$HW" log verify --help
 expect_rc 0 "log verify --help"
 pass "search filters (key, uid, subject, since/until), stop at damage, usage errors"
+# ---- inclusion and consistency proofs (RFC 6962), re-verified by an independent RFC 9162
+# verifier in Python that computes leaf hashes and roots from the file itself ----
+rfc9162() {
+    "$PY" - "$@" <<'PYEOF'
+import base64, hashlib, json, struct, sys
+def records(d):
+    out, off = [], 8
+    while off < len(d):
+        n = struct.unpack(">I", d[off:off + 4])[0]
+        out.append(d[off + 4:off + 4 + n]); off += 4 + n + 32
+    return out
+H = lambda b: hashlib.sha256(b).digest()
+node = lambda l, r: H(b"\x01" + l + r)
+def mth(ls):
+    if not ls: return H(b"")
+    if len(ls) == 1: return ls[0]
+    k = 1
+    while k * 2 < len(ls): k *= 2
+    return node(mth(ls[:k]), mth(ls[k:]))
+def verify_inclusion(i, n, leaf, proof, root):           # RFC 9162 2.1.3.2
+    if i >= n or any(len(p) != 32 for p in proof): return False
+    fn, sn, r = i, n - 1, leaf
+    for p in proof:
+        if sn == 0: return False
+        if fn & 1 or fn == sn:
+            r = node(p, r)
+            if not fn & 1:
+                while not (fn & 1 or fn == 0): fn >>= 1; sn >>= 1
+        else:
+            r = node(r, p)
+        fn >>= 1; sn >>= 1
+    return sn == 0 and r == root
+def verify_consistency(m, n, r1, r2, proof):            # RFC 9162 2.1.4.2
+    if m > n or m == 0: return False
+    if m == n: return not proof and r1 == r2
+    if not proof: return False
+    if m & (m - 1) == 0: proof = [r1] + proof
+    fn, sn = m - 1, n - 1
+    while fn & 1: fn >>= 1; sn >>= 1
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0: return False
+        if fn & 1 or fn == sn:
+            fr, sr = node(c, fr), node(c, sr)
+            if not fn & 1:
+                while not (fn & 1 or fn == 0): fn >>= 1; sn >>= 1
+        else:
+            sr = node(sr, c)
+        fn >>= 1; sn >>= 1
+    return fr == r1 and sr == r2 and sn == 0
+leaves = [H(b"\x00" + b) for b in records(open(sys.argv[1], "rb").read())]
+b64 = lambda s: base64.b64decode(s, validate=True)
+for path in sys.argv[2:]:
+    j = json.load(open(path))
+    assert j["ok"], path
+    proof = [b64(p) for p in j["proof"]]
+    if "index" in j:
+        i, n = j["index"], j["size"]
+        assert b64(j["leaf_hash"]) == leaves[i] and b64(j["root"]) == mth(leaves[:n]), path
+        assert verify_inclusion(i, n, leaves[i], proof, mth(leaves[:n])), path
+        # a proof must not verify for a neighbouring leaf, nor with a flipped hash
+        assert not verify_inclusion(i, n, leaves[(i + 1) % len(leaves)], proof, mth(leaves[:n])) or n == 1, path
+        assert not proof or not verify_inclusion(i, n, leaves[i], [bytes([proof[0][0] ^ 1]) + proof[0][1:]] + proof[1:], mth(leaves[:n])), path
+    else:
+        m, n = j["old_size"], j["new_size"]
+        r1, r2 = mth(leaves[:m]), mth(leaves[:n])
+        assert b64(j["old_root"]) == r1 and b64(j["new_root"]) == r2, path
+        assert verify_consistency(m, n, r1, r2, proof), path
+        assert m == n or not verify_consistency(m, n, r1, H(b"x"), proof), path
+print(len(sys.argv) - 2)
+PYEOF
+}
+"$MKLOG" "$T/l7" 7 > /dev/null
+proofs=()
+for n in 1 2 3 4 5 6 7; do
+    for ((i = 0; i < n; i++)); do
+        run "$HW" log proof $i --size $n --log "$T/l7"
+        expect_rc 0 "proof $i --size $n"
+        expect_out "Inclusion proof verified OK" "proof $i --size $n"
+        run "$HW" log proof $i --size $n --log "$T/l7" --json
+        expect_rc 0 "proof $i --size $n --json"
+        cp "$T/out" "$T/p-$i-$n.json"; proofs+=("$T/p-$i-$n.json")
+    done
+    for ((m = 1; m <= n; m++)); do
+        run "$HW" log consistency $m $n --log "$T/l7"
+        expect_rc 0 "consistency $m $n"
+        expect_out "Consistency proof verified OK" "consistency $m $n"
+        run "$HW" log consistency $m $n --log "$T/l7" --json
+        expect_rc 0 "consistency $m $n --json"
+        cp "$T/out" "$T/c-$m-$n.json"; proofs+=("$T/c-$m-$n.json")
+    done
+done
+checked=$(rfc9162 "$T/l7" "${proofs[@]}") || fail "the Python RFC 9162 verifier rejects a proof"
+[ "$checked" = 56 ] || fail "Python checked $checked proofs, want 56"
+run "$HW" log proof 6 --log "$T/l7" --json
+expect_rc 0 "proof without --size"
+"$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["size"]==7 and j["index"]==6, j' "$T/out" \
+    || fail "proof without --size uses every record"
+run "$HW" log proof 7 --log "$T/l7"
+expect_rc 1 "proof of a record past the end"
+expect_err "no record 7" "proof of a record past the end"
+run "$HW" log proof 2 --size 8 --log "$T/l7"
+expect_rc 1 "proof for a size past the end"
+run "$HW" log consistency 3 8 --log "$T/l7"
+expect_rc 1 "consistency to a size past the end"
+cp "$T/l7" "$T/f"; surgery flip "$T/f" $((8 + 40)) 0x01
+run "$HW" log proof 5 --log "$T/f"
+expect_rc 1 "proof from a tampered log"
+expect_err "record 0 at offset 8 is damaged" "proof from a tampered log"
+expect_err "no proof from a log that does not verify" "proof from a tampered log"
+run "$HW" log consistency 2 6 --log "$T/f" --json
+expect_rc 1 "consistency from a tampered log"
+[ ! -s "$T/out" ] || fail "consistency from a tampered log printed a proof"
+for bad in "proof" "proof x" "proof 1 2" "proof 3 --size 3" "proof 1 --size 0" "consistency 3" \
+    "consistency 0 3" "consistency 4 3" "consistency 1 2 3"; do
+    run "$HW" log $bad --log "$T/l7"
+    expect_rc 2 "log $bad"
+    [ "$(wc -l < "$T/err")" = 1 ] || fail "log $bad: not one line on stderr"
+done
+pass "inclusion proofs of every leaf and consistency proofs of every (m <= n) in a 7-record log self-verify and verify in Python; tampered log refused"
+
+# ---- a signed checkpoint (C2SP note, ECDSA P-256 type 0x02) made with openssl ----
+# mkcheckpoint KEY SIZE ROOT OUT [ORIGIN]: note text "origin\nsize\nroot\n", blank line,
+# "— origin base64(SHA-256(DER SPKI)[:4] || DER ECDSA over SHA-256(text))".
+mkcheckpoint() {
+    local key=$1 size=$2 root=$3 out=$4 origin=${5:-hwsign/testhost}
+    printf '%s\n%s\n%s\n' "$origin" "$size" "$root" > "$T/cp.txt"
+    openssl pkey -in "$key" -pubout -outform DER -out "$T/cp.spki" 2>/dev/null
+    openssl dgst -sha256 -sign "$key" -out "$T/cp.sig" "$T/cp.txt"
+    { head -c 4 <(openssl dgst -sha256 -binary "$T/cp.spki"); cat "$T/cp.sig"; } > "$T/cp.bin"
+    { cat "$T/cp.txt"; printf '\n\xe2\x80\x94 %s %s\n' "$origin" "$(base64 -w0 "$T/cp.bin")"; } > "$out"
+}
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/logkey.pem" 2>/dev/null
+openssl pkey -in "$T/logkey.pem" -pubout -out "$T/logpub.pem"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/otherkey.pem" 2>/dev/null
+openssl pkey -in "$T/otherkey.pem" -pubout -out "$T/otherpub.pem"
+mkcheckpoint "$T/logkey.pem" $N "$ROOT" "$T/cp$N"
+mkcheckpoint "$T/logkey.pem" 25 "$OLDROOT" "$T/cp25"
+run "$HW" log verify --log "$T/full" --checkpoint "$T/cp$N" --log-key "$T/logpub.pem"
+expect_rc 0 "log vs its signed checkpoint"
+expect_out "checkpoint: hwsign/testhost signed by the log key" "log vs its signed checkpoint"
+expect_out "checkpoint: the first $N records match" "log vs its signed checkpoint"
+run "$HW" log verify --log "$T/full" --checkpoint "$T/cp25" --log-key "$T/logpub.pem" --json
+expect_rc 0 "longer log vs an older signed checkpoint"
+"$PY" -c 'import json,sys; c=json.load(open(sys.argv[1]))["checkpoint"]; assert c["ok"] and c["size"]==25 and c["origin"]=="hwsign/testhost", c' \
+    "$T/out" || fail "signed checkpoint --json"
+run "$HW" log verify --log "$T/old" --checkpoint "$T/cp$N" --log-key "$T/logpub.pem"
+expect_rc 1 "rollback vs a signed checkpoint"
+expect_err "log is shorter than the saved checkpoint (rollback?)" "rollback vs a signed checkpoint"
+surgery rewrite "$T/full" "$T/f" 3
+run "$HW" log verify --log "$T/f" --checkpoint "$T/cp$N" --log-key "$T/logpub.pem"
+expect_rc 1 "rewritten record vs a signed checkpoint"
+expect_err "do not hash to the saved checkpoint root" "rewritten record vs a signed checkpoint"
+run "$HW" log verify --log "$T/full" --checkpoint "$T/cp$N" --log-key "$T/otherpub.pem"
+expect_rc 1 "signed checkpoint vs another key"
+expect_err "has no signature by the log key" "signed checkpoint vs another key"
+sed "2s/.*/$((N - 1))/" "$T/cp$N" > "$T/cpbad"   # the signed size changed after signing
+run "$HW" log verify --log "$T/full" --checkpoint "$T/cpbad" --log-key "$T/logpub.pem"
+expect_rc 1 "altered signed checkpoint"
+expect_err "does not verify" "altered signed checkpoint"
+mkcheckpoint "$T/otherkey.pem" $N "$ROOT" "$T/cpother" hwsign/testhost
+run "$HW" log verify --log "$T/full" --checkpoint "$T/cpother" --log-key "$T/logpub.pem"
+expect_rc 1 "checkpoint signed by another key"
+head -n 3 "$T/cp$N" > "$T/cpbad"
+run "$HW" log verify --log "$T/full" --checkpoint "$T/cpbad" --log-key "$T/logpub.pem"
+expect_rc 1 "unsigned checkpoint text"
+expect_err "is not a signed note" "unsigned checkpoint text"
+run "$HW" log verify --log "$T/full" --checkpoint "$T/cp$N"
+expect_rc 2 "--checkpoint without --log-key"
+run "$HW" log verify --log "$T/full" --checkpoint "$T/cp$N" --log-key "$T/logpub.pem" --expect-size 1 --expect-root "$ROOT"
+expect_rc 2 "--checkpoint with --expect-*"
+run "$HW" log verify --log "$T/full" --checkpoint "$T/nonexistent" --log-key "$T/logpub.pem"
+expect_rc 4 "missing checkpoint file"
+pass "signed checkpoint (openssl-made C2SP note): verifies, catches rollback, rewritten record, wrong key, altered note"
+
+# ---- verify-proof: a proof against the signed checkpoint, without the log ----
+run "$HW" log proof 17 --size $N --log "$T/full" --json
+expect_rc 0 "proof 17 for the checkpoint"
+cp "$T/out" "$T/p17.json"
+LEAF17=$("$PY" -c 'import json,sys,base64; print(base64.b64decode(json.load(open(sys.argv[1]))["leaf_hash"]).hex())' "$T/p17.json")
+vp() { run "$HW" log verify-proof --log-key "$T/logpub.pem" --checkpoint "$T/cp$N" "$@"; }
+vp --index 17 --leaf-hash "$LEAF17" --proof "$T/p17.json"
+expect_rc 0 "verify-proof"
+expect_out "Inclusion proof verified OK" "verify-proof"
+vp --index 16 --leaf-hash "$LEAF17" --proof "$T/p17.json"
+expect_rc 1 "verify-proof with another index"
+vp --index 17 --leaf-hash "$(sha other)" --proof "$T/p17.json"
+expect_rc 1 "verify-proof with another leaf"
+"$HW" log proof 17 --size 30 --log "$T/full" --json > "$T/p17-30.json"
+vp --index 17 --leaf-hash "$LEAF17" --proof "$T/p17-30.json"
+expect_rc 1 "verify-proof with a proof for another size"
+run "$HW" log verify-proof --log-key "$T/otherpub.pem" --checkpoint "$T/cp$N" --index 17 --leaf-hash "$LEAF17" --proof "$T/p17.json"
+expect_rc 1 "verify-proof with another log key"
+vp --index 17 --proof "$T/p17.json"
+expect_rc 2 "verify-proof without --leaf-hash"
+pass "verify-proof: a record's proof checks against the signed checkpoint offline"
 echo "all log-tamper checks passed"
