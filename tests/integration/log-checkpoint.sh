@@ -61,6 +61,20 @@ assert len(r)==1 and r[0]["digest"]==sys.argv[2] and r[0]["key"]=="k", r' "$idx"
 "$HW" sign --key k "$W/blob" -o "$W/blob2.sig" | grep -q "Logged as record 13 " || fail "sign does not report its log record"
 pass "signature responses carry their log index (record $idx holds the file's digest)"
 
+# On demand: a fresh checkpoint from the live agent, verified with the log key, and an
+# inclusion proof of the signature's record against it, checked offline.
+"$HW" log checkpoint --new --verify-key "$W/logkey.pem" -o "$W/fresh.note" --json > "$W/cp.json" \
+    || fail "hwsign log checkpoint --new"
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["size"]==14, d' "$W/cp.json" \
+    || fail "fresh checkpoint does not cover all 14 records: $(cat "$W/cp.json")"
+"$HW" log proof "$idx" --size 14 --log "$T/state/log/records" --json > "$W/proof.json" || fail "log proof"
+leaf=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["leaf_hash"])' "$W/proof.json")
+"$HW" log verify-proof --log-key "$W/logkey.pem" --checkpoint "$W/fresh.note" --index "$idx" \
+    --leaf-hash "$leaf" --proof "$W/proof.json" >/dev/null || fail "inclusion proof against the agent's checkpoint"
+"$HW" log verify --log "$T/state/log/records" --checkpoint "$W/fresh.note" --log-key "$W/logkey.pem" \
+    >/dev/null || fail "log verify against the agent's signed checkpoint"
+pass "fresh checkpoint from the agent; inclusion of record $idx proven offline against it"
+
 # Rollback: an older copy of the log behind the saved checkpoint is refused at start.
 it_stop_agent || fail "agent did not stop cleanly"
 $PY - "$T/state/log/records" <<'PY'
