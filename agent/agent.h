@@ -42,10 +42,10 @@ struct agent {
     uint64_t last_log_retry_ms;
 
     /* Checkpoints of the signing log (handle-log.c). */
-    char *checkpoint;            /* latest signed note, NULL before the first */
-    uint64_t checkpoint_size;    /* records it covers */
-    uint64_t checkpoint_ms;      /* when it was issued (monotonic) */
-    bool checkpoint_pending;     /* a signing job for one is in flight */
+    char *checkpoint;         /* latest signed note, NULL before the first */
+    uint64_t checkpoint_size; /* records it covers */
+    uint64_t checkpoint_ms;   /* when it was issued (monotonic) */
+    bool checkpoint_pending;  /* a signing job for one is in flight */
     uint64_t checkpoint_failures;
 
     bool stopping;
