@@ -37,6 +37,35 @@ static struct job *sign_job_new(const struct key_record *k, uint8_t hash, uint8_
     return j;
 }
 
+/*
+ * The key a signing request may use: the signing log must be writable, the peer allowed by
+ * the key's policy (checked first, so a refused peer learns nothing about which keys exist)
+ * and the key registered. Replies (and logs refusals) on failure.
+ */
+static int signing_key(struct agent *a, struct conn *c, uint32_t id, const char *key,
+                       const char *what, const struct key_record **ret)
+{
+    const struct key_record *k;
+
+    if (!dispatch_signing_allowed(a, c, id))
+        return -ENODEV;
+    if (!policy_may_use_key(a->cfg, key, &c->peer)) {
+        struct log_fields f = {.msgid = LOG_ID_REQUEST_DENIED, .peer = &c->peer, .key = key};
+        log_event(LOG_WARNING, &f, "refused %s: uid %u may not use key '%s'", what,
+                  (unsigned)c->peer.uid, key);
+        conn_reply_error(a, c, id, -EACCES, "uid %u may not use key '%s'", (unsigned)c->peer.uid,
+                         key);
+        return -EACCES;
+    }
+    k = keystore_find(a->keys, key);
+    if (!k) {
+        conn_reply_error(a, c, id, -ENOKEY, "no key named '%s'", key);
+        return -ENOKEY;
+    }
+    *ret = k;
+    return 0;
+}
+
 int handle_sign_digest(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body)
 {
     struct proto_sign_req q;
@@ -48,22 +77,9 @@ int handle_sign_digest(struct agent *a, struct conn *c, uint32_t id, struct sbuf
     r = proto_get_sign_req(body, &q);
     if (r < 0)
         return dispatch_malformed(a, c, id, HWSIGN_MSG_SIGN_DIGEST, r);
-    if (!dispatch_signing_allowed(a, c, id))
-        return -ENODEV;
-    /* Policy first, so a refused peer learns nothing about which keys exist. */
-    if (!policy_may_use_key(a->cfg, q.key, &c->peer)) {
-        struct log_fields f = {.msgid = LOG_ID_REQUEST_DENIED, .peer = &c->peer, .key = q.key};
-        log_event(LOG_WARNING, &f, "refused signature: uid %u may not use key '%s'",
-                  (unsigned)c->peer.uid, q.key);
-        conn_reply_error(a, c, id, -EACCES, "uid %u may not use key '%s'", (unsigned)c->peer.uid,
-                         q.key);
-        return -EACCES;
-    }
-    k = keystore_find(a->keys, q.key);
-    if (!k) {
-        conn_reply_error(a, c, id, -ENOKEY, "no key named '%s'", q.key);
-        return -ENOKEY;
-    }
+    r = signing_key(a, c, id, q.key, "signature", &k);
+    if (r < 0)
+        return r;
     /* A statements-only key is never a blind signing oracle, whoever asks. */
     if (!policy_key_allows_digests(a->cfg, k->name)) {
         struct log_fields f = {.msgid = LOG_ID_REQUEST_DENIED, .peer = &c->peer, .key = q.key};
@@ -129,21 +145,9 @@ int handle_sign_statement(struct agent *a, struct conn *c, uint32_t id, struct s
     r = proto_get_sign_statement_req(body, &q);
     if (r < 0)
         return dispatch_malformed(a, c, id, HWSIGN_MSG_SIGN_STATEMENT, r);
-    if (!dispatch_signing_allowed(a, c, id))
-        return -ENODEV;
-    if (!policy_may_use_key(a->cfg, q.key, &c->peer)) {
-        struct log_fields f = {.msgid = LOG_ID_REQUEST_DENIED, .peer = &c->peer, .key = q.key};
-        log_event(LOG_WARNING, &f, "refused statement: uid %u may not use key '%s'",
-                  (unsigned)c->peer.uid, q.key);
-        conn_reply_error(a, c, id, -EACCES, "uid %u may not use key '%s'", (unsigned)c->peer.uid,
-                         q.key);
-        return -EACCES;
-    }
-    k = keystore_find(a->keys, q.key);
-    if (!k) {
-        conn_reply_error(a, c, id, -ENOKEY, "no key named '%s'", q.key);
-        return -ENOKEY;
-    }
+    r = signing_key(a, c, id, q.key, "statement", &k);
+    if (r < 0)
+        return r;
     if (!streq(q.payload_type, INTOTO_PAYLOAD_TYPE)) {
         conn_reply_error(a, c, id, -EINVAL, "payload type '%s' is not supported (only %s)",
                          q.payload_type, INTOTO_PAYLOAD_TYPE);
