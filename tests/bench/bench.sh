@@ -88,6 +88,7 @@ softhsm2-util --init-token --free --label "$TOKEN" --so-pin 12345678 --pin 1234 
 state-dir = $D/state
 socket = $D/run/agent.sock
 log-target = stderr
+audit-log = ${BENCH_AUDIT_LOG:-yes}
 [pkcs11 "$TOKEN"]
 module = $MODULE
 token = $TOKEN
