@@ -299,6 +299,12 @@ static void log_batch(struct agent *a, struct job *head)
         if (j->kind != JOB_SIGN || j->result < 0 || j->checkpoint)
             continue;
         r = log_job(a, j);
+        if (r == -EMSGSIZE && logged > 0) {
+            /* The batch buffer is full: sync what it holds, then start a new batch. */
+            r = auditlog_commit(a->log);
+            if (r >= 0)
+                r = log_job(a, j);
+        }
         if (r < 0)
             break;
         logged++;

@@ -115,6 +115,7 @@ cat > "$Q/agent.conf" <<CONF
 state-dir = $Q/state
 socket = $Q/run/agent.sock
 log-target = stderr
+log-key = quickstart-log
 
 [tpm]
 tcti = $TCTI
@@ -149,6 +150,7 @@ enroll() { # NAME BACKEND WHAT
 }
 enroll quickstart token "PKCS#11 token"
 enroll quickstart-tpm tpm TPM
+enroll quickstart-log tpm "TPM (it signs the signing log's checkpoints)"
 
 EXAMPLE=$Q/example.txt
 printf 'hwsign quick start example, %s\n' "$(date -u +%FT%TZ)" > "$EXAMPLE"
@@ -160,6 +162,11 @@ for key in quickstart quickstart-tpm; do
     openssl dgst -sha256 -verify "$Q/$key.pub.pem" -signature "$EXAMPLE.$key.sig.der" "$EXAMPLE"
 done
 
+say "the signing log: every signature above is recorded; a signed checkpoint covers them"
+"$HW" log checkpoint --new --verify-key "$Q/quickstart-log.pub.pem" -o "$Q/checkpoint.note"
+"$HW" log verify --state-dir "$Q/state" --checkpoint "$Q/checkpoint.note" \
+    --log-key "$Q/quickstart-log.pub.pem"
+
 cat <<DONE
 
 The agent is running (pid $(cat "$Q/agent.pid"), log $Q/agent.log). To use it:
@@ -169,6 +176,7 @@ The agent is running (pid $(cat "$Q/agent.pid"), log $Q/agent.log). To use it:
   $HW sign --key quickstart FILE            # PKCS#11 key; writes FILE.sig (base64 DER, cosign-compatible)
   $HW sign --key quickstart-tpm FILE        # TPM key
   $HW verify --key $Q/quickstart.pub.pem --signature FILE.sig FILE
+  $HW log search --state-dir $Q/state      # what was signed, by whom, when
 
 To stop it:  $0 --stop
 DONE
