@@ -19,6 +19,7 @@
 #include "tpm-context.h"
 #include "tpm-key.h"
 #include "tpm-keyfile.h"
+#include "tpm-quote.h"
 #include "tpm-sign.h"
 #include "tpm-store.h"
 
@@ -296,7 +297,8 @@ static int key_get(struct tpm_backend *b, const char *locator, struct loaded_key
 
 /* ---- ops ----------------------------------------------------------------------------------- */
 
-static int create_locked(struct tpm_backend *b, const char *name, enum hwsign_alg alg,
+/* Creates a signing key of alg, or an attestation key (tpm-quote.h) when ak is set. */
+static int create_locked(struct tpm_backend *b, const char *name, enum hwsign_alg alg, bool ak,
                          char **ret_locator, uint8_t **ret_spki, size_t *ret_spki_len)
 {
     _cleanup_free_ char *path = NULL, *pem = NULL;
@@ -317,10 +319,11 @@ static int create_locked(struct tpm_backend *b, const char *name, enum hwsign_al
         return tpm_context_failf(&b->ctx, -EEXIST, "key file %s exists", path);
     /* TPM2_Create needs a free object slot of its own for the new key. */
     keys_trim(b, TPM_MAX_LOADED_KEYS - 1);
-    r = tpm_key_create(&b->ctx, b->srk, alg, &kf);
+    r = ak ? tpm_quote_create_ak(&b->ctx, b->srk, &kf) : tpm_key_create(&b->ctx, b->srk, alg, &kf);
     if (r < 0)
         return r;
-    r = tpm_key_spki(&kf.pub.publicArea, &spki, &spki_len);
+    r = ak ? tpm_quote_ak_spki(&kf.pub.publicArea, &spki, &spki_len)
+           : tpm_key_spki(&kf.pub.publicArea, &spki, &spki_len);
     if (r < 0)
         return tpm_context_failf(&b->ctx, r == -ENOMEM ? r : -EIO,
                                  "cannot build the public key of the new TPM key");
@@ -352,7 +355,7 @@ static int tpm_create(struct key_backend *kb, const char *name, enum hwsign_alg 
     r = op_begin(b);
     if (r < 0)
         return r;
-    return op_end(b, create_locked(b, name, alg, ret_locator, ret_spki, ret_spki_len));
+    return op_end(b, create_locked(b, name, alg, false, ret_locator, ret_spki, ret_spki_len));
 }
 
 static int import_locked(struct tpm_backend *b, const char *locator, char **ret_locator,
@@ -559,6 +562,79 @@ int tpm_backend_new(const struct tpm_config *cfg, struct key_backend **ret, char
     set_state(b, HWSIGN_BACKEND_UNAVAILABLE, "TPM at %s not opened yet", b->ctx.tcti_conf);
     *ret = &b->base;
     return 0;
+}
+
+/* ---- attestation (tpm.h, tpm-quote.h) ------------------------------------------------------ */
+
+int tpm_backend_create_ak(struct key_backend *kb, const char *name, char **ret_locator,
+                          uint8_t **ret_spki, size_t *ret_spki_len)
+{
+    struct tpm_backend *b = to_tpm(kb);
+    int r;
+
+    if (!name_is_valid(name))
+        return tpm_context_failf(&b->ctx, -EINVAL, "invalid key name");
+    if (!ret_locator || !ret_spki || !ret_spki_len)
+        return tpm_context_failf(&b->ctx, -EINVAL, "missing argument");
+    r = op_begin(b);
+    if (r < 0)
+        return r;
+    return op_end(b, create_locked(b, name, HWSIGN_ALG_ECDSA_P256, true, ret_locator, ret_spki,
+                                   ret_spki_len));
+}
+
+/* Loads the AK for this one quote (it never enters the signing-key LRU) and flushes it. */
+static int quote_locked(struct tpm_backend *b, const char *locator, const TPML_PCR_SELECTION *sel,
+                        const uint8_t *nonce, struct tpm_quote **ret)
+{
+    _cleanup_free_ char *canon = NULL;
+    ESYS_TR ak = ESYS_TR_NONE;
+    struct tpm_keyfile kf;
+    int r;
+
+    r = tpm_store_canon(&b->ctx, locator, &canon);
+    if (r < 0)
+        return r;
+    r = tpm_store_read(&b->ctx, canon, &kf);
+    if (r < 0)
+        return r;
+    if (tpm_quote_check_ak(&kf.pub.publicArea) < 0)
+        return tpm_context_failf(&b->ctx, -EOPNOTSUPP,
+                                 "key %s is not an attestation key (restricted ECDSA P-256 "
+                                 "signing key, noDA, empty auth)",
+                                 canon);
+    keys_trim(b, TPM_MAX_LOADED_KEYS - 1); /* a free object slot for the AK */
+    r = tpm_key_load(&b->ctx, b->srk, &kf, &ak);
+    if (r == -ENOKEY) {
+        char why[TPM_ERR_MAX];
+        memcpy(why, b->ctx.err, sizeof(why));
+        return tpm_context_failf(&b->ctx, r, "key file %s does not load on this TPM (%s)", canon,
+                                 why);
+    }
+    if (r < 0)
+        return r;
+    r = tpm_quote_make(&b->ctx, ak, &kf.pub.publicArea, sel, nonce, ret);
+    tpm_context_flush(&b->ctx, &ak);
+    return r;
+}
+
+int tpm_backend_quote(struct key_backend *kb, const char *ak_locator, const char *pcr_selection,
+                      const uint8_t nonce[static TPM_QUOTE_NONCE_LEN], struct tpm_quote **ret)
+{
+    struct tpm_backend *b = to_tpm(kb);
+    TPML_PCR_SELECTION sel;
+    int r;
+
+    if (!ak_locator || !nonce || !ret)
+        return tpm_context_failf(&b->ctx, -EINVAL, "missing argument");
+    r = tpm_quote_parse_selection(pcr_selection, &sel);
+    if (r < 0)
+        return tpm_context_failf(&b->ctx, r, "invalid PCR selection (want e.g. %s)",
+                                 TPM_QUOTE_DEFAULT_SELECTION);
+    r = op_begin(b);
+    if (r < 0)
+        return r;
+    return op_end(b, quote_locked(b, ak_locator, &sel, nonce, ret));
 }
 
 /* ---- test and diagnostic hooks (tpm-backend.h) --------------------------------------------- */

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "key-backend.h"
 
@@ -41,3 +42,62 @@ struct tpm_config {
  */
 int tpm_backend_new(const struct tpm_config *cfg, struct key_backend **ret, char *err,
                     size_t err_len);
+
+/* ---- attestation (tpm-quote.c) ---------------------------------------------------------- */
+
+#define TPM_QUOTE_NONCE_LEN         32u /* qualifyingData: SHA-256 of what the quote binds */
+#define TPM_QUOTE_DEFAULT_SELECTION "sha256:0-7"
+
+/* A checked TPM2_Quote result: opaque, owned by the caller, freed with tpm_quote_free(). */
+struct tpm_quote;
+
+/*
+ * Creates an attestation key (restricted ECDSA P-256 / SHA-256 signing key, noDA, empty auth,
+ * child of the SRK; see tpm-quote.h) and writes it as key_dir/NAME.pem (0600, TSS2 PRIVATE
+ * KEY). Returns its locator (absolute path) and DER SPKI, both malloc'd. The AK cannot be used
+ * with the sign op (-EOPNOTSUPP there), and signing keys cannot be used as AKs. Errors as for
+ * the create op: -EINVAL (bad name), -EEXIST, -ENODEV (not open / transport lost), TPM codes
+ * mapped by tpm-rc.h; the reason is in last_error(). Call from the backend's worker thread
+ * only, like every op. Outputs written only on success.
+ */
+int tpm_backend_create_ak(struct key_backend *kb, const char *name, char **ret_locator,
+                          uint8_t **ret_spki, size_t *ret_spki_len);
+
+/*
+ * Quotes the PCRs named by pcr_selection (NULL: TPM_QUOTE_DEFAULT_SELECTION; syntax in
+ * tpm-quote.h, e.g. "sha256:0,1,2" or "sha256:0-7") with the AK at ak_locator, qualifyingData
+ * = nonce. The AK is loaded for the call and flushed afterwards. -EINVAL for a bad selection,
+ * -ENOKEY if the AK file is missing or does not load on this TPM, -EOPNOTSUPP if it is not an
+ * AK or the TPM lacks the bank, -EBUSY if the PCRs kept changing, -ENODEV, other TPM codes
+ * mapped by tpm-rc.h; the reason is in last_error(). Worker thread only. *ret only on success.
+ */
+int tpm_backend_quote(struct key_backend *kb, const char *ak_locator, const char *pcr_selection,
+                      const uint8_t nonce[static TPM_QUOTE_NONCE_LEN], struct tpm_quote **ret);
+
+/*
+ * Accessors: the returned buffers belong to q and live as long as it. Formats are those
+ * tpm2_checkquote (tpm2-tools 5.4) accepts, e.g. for the default selection
+ *   tpm2_checkquote -u AK.pem -m ATTEST -s SIG -f PCRS_SERIALIZED -g sha256 -q NONCE_HEX
+ *   attest           marshalled TPMS_ATTEST (-m)
+ *   signature        marshalled TPMT_SIGNATURE (-s); signature_der: the same as DER ECDSA
+ *   pcrs_serialized  tpm2-tools' default "serialized" PCR file (-f, without -l): host-endian
+ *                    TPML_PCR_SELECTION, UINT32 count, TPML_DIGEST lists, as `tpm2_quote -o`
+ *                    writes it; only readable on a machine of the same byte order
+ *   pcr_values       the selected PCR values concatenated in selection order (portable; -f
+ *                    with -l SELECTION, which tpm2_checkquote 5.4 mis-reads from 8 PCRs on:
+ *                    use pcrs_serialized with it)
+ *   selection        normalised selection text, NUL-terminated ("sha256:0,1,2")
+ */
+const uint8_t *tpm_quote_attest(const struct tpm_quote *q, size_t *ret_len);
+const uint8_t *tpm_quote_signature(const struct tpm_quote *q, size_t *ret_len);
+const uint8_t *tpm_quote_signature_der(const struct tpm_quote *q, size_t *ret_len);
+const uint8_t *tpm_quote_pcr_values(const struct tpm_quote *q, size_t *ret_len);
+const uint8_t *tpm_quote_pcrs_serialized(const struct tpm_quote *q, size_t *ret_len);
+const char *tpm_quote_selection(const struct tpm_quote *q);
+
+/* Accepts NULL; returns NULL. */
+struct tpm_quote *tpm_quote_free(struct tpm_quote *q);
+static inline void tpm_quote_freep(struct tpm_quote **q)
+{
+    *q = tpm_quote_free(*q);
+}
