@@ -7,8 +7,8 @@
  * $HWSIGN_BENCH_SYNC_COUNTER, so the benchmark can read them before and after each load
  * (`od -An -tu8 FILE`: calls, then ns) while the agent runs. The cost is two clock reads (vDSO)
  * and two relaxed atomic adds per call: unlike strace, it does not stop the process, so the
- * agent's batching (group commit) is the same as without it. Without the variable, or when the file cannot be
- * mapped, calls are passed through uncounted.
+ * agent's batching (group commit) is the same as without it. Without the variable, or when the file
+ * cannot be mapped, calls are passed through uncounted.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
