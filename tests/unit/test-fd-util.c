@@ -290,7 +290,7 @@ static void test_read_file_bounded(void **state)
     assert_ptr_equal(out, POISON_PTR);
     assert_int_equal(len, POISON_LEN);
 
-    /* st_size is 0 for /proc files: the bounded read still gets (and limits) the content. */
+    /* st_size is 0 for /proc files: the bounded read still returns (and limits) the content. */
     assert_int_equal(read_file_bounded("/proc/self/status", 1u << 20, &out, &len), 0);
     assert_true(len > 0);
     assert_non_null(strstr((char *)out, "Name:"));
