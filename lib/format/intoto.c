@@ -106,10 +106,27 @@ static const struct fjson_field descriptor_fields[] = {
         {"annotations", FJSON_OBJECT, false},
 };
 
+int intoto_digest_value_check(const char *alg, const char *v, size_t vlen)
+{
+    if (vlen == 0)
+        return -EINVAL;
+    if (vlen > INTOTO_MAX_DIGEST_TEXT)
+        return -EMSGSIZE;
+    for (size_t k = 0; k < ELEMENTSOF(known_algs); k++) {
+        if (!streq(alg, known_algs[k].name))
+            continue;
+        if ((vlen != known_algs[k].hex_len && vlen != known_algs[k].alt_hex_len) ||
+            !is_lower_hex(v, vlen))
+            return -EINVAL;
+    }
+    return 0;
+}
+
 static int parse_digest_set(const struct json_object *set, uint8_t ret_sha256[static 32])
 {
     size_t n = 0;
     bool have_sha256 = false;
+    int r;
 
     json_object_object_foreach(set, alg, val)
     {
@@ -124,15 +141,9 @@ static int parse_digest_set(const struct json_object *set, uint8_t ret_sha256[st
         vlen = (size_t)json_object_get_string_len(val);
         if (vlen == 0 || strlen(v) != vlen)
             return -EINVAL;
-        if (vlen > INTOTO_MAX_DIGEST_TEXT)
-            return -EMSGSIZE;
-        for (size_t k = 0; k < ELEMENTSOF(known_algs); k++) {
-            if (!streq(alg, known_algs[k].name))
-                continue;
-            if ((vlen != known_algs[k].hex_len && vlen != known_algs[k].alt_hex_len) ||
-                !is_lower_hex(v, vlen))
-                return -EINVAL;
-        }
+        r = intoto_digest_value_check(alg, v, vlen);
+        if (r < 0)
+            return r;
         if (streq(alg, "sha256")) {
             _cleanup_free_ uint8_t *raw = NULL;
             size_t raw_len = 0;

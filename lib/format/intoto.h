@@ -58,6 +58,13 @@ int intoto_statement_build(const struct intoto_subject *subjects, size_t n_subje
 int intoto_type_uri_check(const char *s, size_t len);
 
 /* Strict parse of data[0..len). */
+/*
+ * One DigestSet value: non-empty, at most INTOTO_MAX_DIGEST_TEXT (-EMSGSIZE); for the algorithms
+ * in-toto's digest_set.md names (sha256, sha512, gitCommit…) lowercase hex of the right length
+ * (-EINVAL); other algorithms are accepted as they are. Shared with SLSA resource descriptors.
+ */
+int intoto_digest_value_check(const char *alg, const char *v, size_t vlen);
+
 int intoto_statement_parse(const uint8_t *data, size_t len, struct intoto_statement **ret);
 struct intoto_statement *intoto_statement_free(struct intoto_statement *st); /* NULL-safe */
 void intoto_statement_freep(struct intoto_statement **st);

@@ -27,21 +27,6 @@ struct slsa_provenance {
     size_t n_byproducts;
 };
 
-/*
- * Known DigestSet algorithms and their hex lengths (in-toto digest_set.md). The same table as
- * intoto.c, which keeps its copy static: descriptors here follow the same rule as subjects.
- */
-static const struct {
-    const char *name;
-    size_t hex_len;
-    size_t alt_hex_len; /* git objects may be SHA-1 or SHA-256 */
-} known_algs[] = {
-        {"sha224", 56, 0},     {"sha256", 64, 0},     {"sha384", 96, 0},     {"sha512", 128, 0},
-        {"sha512_224", 56, 0}, {"sha512_256", 64, 0}, {"sha3_224", 56, 0},   {"sha3_256", 64, 0},
-        {"sha3_384", 96, 0},   {"sha3_512", 128, 0},  {"gitCommit", 40, 64}, {"gitTree", 40, 64},
-        {"gitBlob", 40, 64},   {"gitTag", 40, 64},
-};
-
 static const struct fjson_field predicate_fields[] = {
         {"buildDefinition", FJSON_OBJECT, true},
         {"runDetails", FJSON_OBJECT, true},
@@ -81,14 +66,6 @@ static const struct fjson_field descriptor_fields[] = {
         {"mediaType", FJSON_STRING, false},
         {"annotations", FJSON_OBJECT, false},
 };
-
-static bool is_lower_hex(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
-}
 
 static bool is_digits(const char *s, size_t n)
 {
@@ -168,22 +145,6 @@ static int check_uri(const char *s, size_t n)
     return intoto_type_uri_check(s, n);
 }
 
-static int check_digest_value(const char *alg, const char *v, size_t vlen)
-{
-    if (vlen == 0)
-        return -EINVAL;
-    if (vlen > INTOTO_MAX_DIGEST_TEXT)
-        return -EMSGSIZE;
-    for (size_t k = 0; k < ELEMENTSOF(known_algs); k++) {
-        if (!streq(alg, known_algs[k].name))
-            continue;
-        if ((vlen != known_algs[k].hex_len && vlen != known_algs[k].alt_hex_len) ||
-            !is_lower_hex(v, vlen))
-            return -EINVAL;
-    }
-    return 0;
-}
-
 static int check_digest_set(const struct json_object *set)
 {
     size_t n = 0;
@@ -202,7 +163,7 @@ static int check_digest_set(const struct json_object *set)
         vlen = (size_t)json_object_get_string_len(val);
         if (strlen(v) != vlen)
             return -EINVAL;
-        r = check_digest_value(alg, v, vlen);
+        r = intoto_digest_value_check(alg, v, vlen);
         if (r < 0)
             return r;
     }
@@ -508,7 +469,7 @@ static int build_dependency(struct json_object *arr, const struct slsa_dependenc
     if (r < 0)
         return r;
     if (dep->sha256) {
-        r = check_digest_value("sha256", dep->sha256, strlen(dep->sha256));
+        r = intoto_digest_value_check("sha256", dep->sha256, strlen(dep->sha256));
         if (r < 0)
             return r;
         r = fjson_add_string(set, "sha256", dep->sha256, strlen(dep->sha256));
@@ -516,7 +477,7 @@ static int build_dependency(struct json_object *arr, const struct slsa_dependenc
             return r;
     }
     if (dep->git_commit) {
-        r = check_digest_value("gitCommit", dep->git_commit, strlen(dep->git_commit));
+        r = intoto_digest_value_check("gitCommit", dep->git_commit, strlen(dep->git_commit));
         if (r < 0)
             return r;
         r = fjson_add_string(set, "gitCommit", dep->git_commit, strlen(dep->git_commit));
