@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fd-util.h"
+#include "logentry.h"
 #include "macro.h"
 #include "merkle.h"
 #include "sbuf.h"
@@ -28,9 +29,11 @@ struct auditlog {
     uint64_t size; /* records */
     off_t end;     /* bytes */
     uint8_t chain[LOGREC_HASH];
-    struct merkle_range *tree;
-    /* Pending batch (not yet written). */
+    struct merkle_tree *tree; /* every durable record's leaf (for proofs) */
+    /* Pending batch (not yet written) and its records' leaf hashes. */
     struct sbuf *batch;
+    uint8_t (*pending_leaf)[MERKLE_HASH_SIZE];
+    size_t pending_cap;
     uint64_t pending;
     uint8_t pending_chain[LOGREC_HASH];
     bool failed;
@@ -51,10 +54,10 @@ _printf_(4, 5) static int fail(char *err, size_t len, int r, const char *fmt, ..
 static int scan_leaf(void *ctx, const struct logrec *r, const uint8_t *body, size_t body_len,
                      const uint8_t chain[static LOGREC_HASH])
 {
-    struct merkle_range *tree = ctx;
+    struct merkle_tree *tree = ctx;
     uint8_t leaf[MERKLE_HASH_SIZE];
-    int e = merkle_leaf_hash(body, body_len, leaf);
-    return e < 0 ? e : merkle_range_append(tree, leaf);
+    int e = logentry_leaf_hash(r, body, body_len, leaf);
+    return e < 0 ? e : merkle_tree_append(tree, leaf);
 }
 
 static int fsync_dir(const char *dir)
@@ -75,8 +78,8 @@ static int load(struct auditlog *l, char *err, size_t errlen)
     bool torn = false;
     int r;
 
-    l->tree = merkle_range_free(l->tree);
-    r = merkle_range_new(&l->tree);
+    l->tree = merkle_tree_free(l->tree);
+    r = merkle_tree_new(&l->tree);
     if (r < 0)
         return r;
     if (fstat(l->fd, &st) < 0)
@@ -163,25 +166,40 @@ struct auditlog *auditlog_free(struct auditlog *l)
         return NULL;
     if (l->fd >= 0)
         close(l->fd); /* releases the flock */
-    merkle_range_free(l->tree);
+    merkle_tree_free(l->tree);
+    free(l->pending_leaf);
     sbuf_free(l->batch);
     free(l);
     return NULL;
 }
 
-int auditlog_append(struct auditlog *l, struct logrec *r, uint64_t *ret_seq)
+int auditlog_append(struct auditlog *l, struct logrec *r, uint64_t *ret_seq, char **ret_entry,
+                    size_t *ret_entry_len)
 {
     _cleanup_(sbuf_freep) struct sbuf *body = sbuf_new(LOGREC_MAX_BODY);
+    _cleanup_free_ char *entry = NULL;
     uint8_t chain[LOGREC_HASH];
-    size_t mark = sbuf_len(l->batch);
+    size_t mark = sbuf_len(l->batch), entry_len = 0;
     int e;
 
     if (l->failed)
         return -EIO;
     if (!body)
         return -ENOMEM;
+    if (l->pending == l->pending_cap) {
+        size_t cap = l->pending_cap ? l->pending_cap * 2 : 64;
+        void *p = reallocarray(l->pending_leaf, cap, MERKLE_HASH_SIZE);
+        if (!p)
+            return -ENOMEM;
+        l->pending_leaf = p;
+        l->pending_cap = cap;
+    }
     r->seq = l->size + l->pending;
     e = logrec_encode_body(r, body);
+    if (e >= 0)
+        e = logentry_body(r, sbuf_ptr(body), sbuf_len(body), &entry, &entry_len);
+    if (e >= 0)
+        e = merkle_leaf_hash(entry, entry_len, l->pending_leaf[l->pending]);
     if (e >= 0)
         e = logrec_chain(l->pending_chain, sbuf_ptr(body), sbuf_len(body), chain);
     if (e >= 0)
@@ -198,6 +216,10 @@ int auditlog_append(struct auditlog *l, struct logrec *r, uint64_t *ret_seq)
     l->pending++;
     if (ret_seq)
         *ret_seq = r->seq;
+    if (ret_entry) {
+        *ret_entry = TAKE_PTR(entry);
+        *ret_entry_len = entry_len;
+    }
     return 0;
 }
 
@@ -236,15 +258,19 @@ int auditlog_commit(struct auditlog *l)
         memcpy(l->pending_chain, l->chain, sizeof(l->chain));
         return -EIO;
     }
-    /* Durable: advance the state and the Merkle tree over the batch's bodies. */
-    while (sbuf_len(l->batch) > 0) {
-        uint32_t blen;
-        uint8_t leaf[MERKLE_HASH_SIZE];
-        (void)sbuf_get_u32(l->batch, &blen);
-        (void)merkle_leaf_hash(sbuf_ptr(l->batch), blen, leaf);
-        (void)merkle_range_append(l->tree, leaf);
-        (void)sbuf_consume(l->batch, blen + LOGREC_HASH);
+    /* Durable: advance the state and the Merkle tree over the batch's records. */
+    for (uint64_t i = 0; i < l->pending; i++) {
+        e = merkle_tree_append(l->tree, l->pending_leaf[i]);
+        if (e < 0) {
+            /* The records are durable but the in-memory tree cannot follow: stop signing;
+             * recovery reloads the tree from the file. */
+            set_failed(l, "indexing", e);
+            sbuf_reset(l->batch);
+            l->pending = 0;
+            return e;
+        }
     }
+    sbuf_reset(l->batch);
     l->size += l->pending;
     l->end += (off_t)len;
     l->pending = 0;
@@ -259,7 +285,15 @@ uint64_t auditlog_size(const struct auditlog *l)
 
 int auditlog_root(const struct auditlog *l, uint8_t ret[static LOGREC_HASH])
 {
-    return merkle_range_root(l->tree, ret);
+    return merkle_tree_root(l->tree, merkle_tree_size(l->tree), ret);
+}
+
+int auditlog_inclusion_proof(const struct auditlog *l, uint64_t index, uint64_t size,
+                             uint8_t ret_proof[MERKLE_MAX_PROOF][MERKLE_HASH_SIZE], size_t *ret_len)
+{
+    if (index >= size || size > l->size)
+        return -EINVAL;
+    return merkle_tree_inclusion_proof(l->tree, index, size, ret_proof, ret_len);
 }
 
 bool auditlog_failed(const struct auditlog *l)

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "logrec.h"
+#include "merkle.h"
 
 #define AUDITLOG_DIR       "log"
 #define AUDITLOG_FILE      "records"
@@ -33,14 +34,24 @@ struct auditlog;
 int auditlog_open(const char *state_dir, struct auditlog **ret, char *err, size_t errlen);
 struct auditlog *auditlog_free(struct auditlog *l);
 
-/* Queue a record for the next commit; r->seq is assigned (returned in *ret_seq). */
-int auditlog_append(struct auditlog *l, struct logrec *r, uint64_t *ret_seq);
+/*
+ * Queue a record for the next commit; r->seq is assigned (returned in *ret_seq). When
+ * ret_entry is non-NULL it gets the record's transparency-log entry body (lib/format/
+ * logentry.h, NUL-terminated, the caller frees it), whose hash is the record's Merkle leaf.
+ */
+int auditlog_append(struct auditlog *l, struct logrec *r, uint64_t *ret_seq, char **ret_entry,
+                    size_t *ret_entry_len);
 /* Write and sync everything queued. 0, or -errno with the log now failed. */
 int auditlog_commit(struct auditlog *l);
 /* Records durable so far, and whether signing must stop. */
 uint64_t auditlog_size(const struct auditlog *l);
 /* RFC 6962 root over the durable records. */
 int auditlog_root(const struct auditlog *l, uint8_t ret[static LOGREC_HASH]);
+/* RFC 9162 inclusion proof of record index in the tree of the first size durable records
+ * (index < size <= auditlog_size): O(log^2 n) from the in-memory tree (64 bytes per record). */
+int auditlog_inclusion_proof(const struct auditlog *l, uint64_t index, uint64_t size,
+                             uint8_t ret_proof[MERKLE_MAX_PROOF][MERKLE_HASH_SIZE],
+                             size_t *ret_len);
 bool auditlog_failed(const struct auditlog *l);
 const char *auditlog_error(const struct auditlog *l);
 /* After a failure: reopen from disk, truncate to the durable end, sync. 0 when healthy again. */

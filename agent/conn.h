@@ -31,6 +31,7 @@ struct conn {
     uint64_t seq; /* bumped when a pending job is abandoned, so its completion is dropped */
     uint32_t pending_id;
     uint8_t pending_type;
+    uint64_t pending_index; /* LOG_PROOF waiting for a checkpoint: the record asked about */
     uint64_t pending_deadline_ms;
 
     bool want_write; /* EPOLLOUT armed */

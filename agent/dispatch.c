@@ -36,6 +36,7 @@ static const struct dispatch_entry dispatch_table[] = {
         {HWSIGN_MSG_SIGN_DIGEST, 0, handle_sign_digest},
         {HWSIGN_MSG_SIGN_STATEMENT, 0, handle_sign_statement},
         {HWSIGN_MSG_LOG_CHECKPOINT, DISPATCH_WHILE_STOP, handle_log_checkpoint},
+        {HWSIGN_MSG_LOG_PROOF, DISPATCH_WHILE_STOP, handle_log_proof},
         {HWSIGN_MSG_KEY_CREATE, DISPATCH_ADMIN, handle_key_create},
         {HWSIGN_MSG_KEY_ADD, DISPATCH_ADMIN, handle_key_add},
         {HWSIGN_MSG_KEY_DELETE, DISPATCH_ADMIN, handle_key_delete},

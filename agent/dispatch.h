@@ -64,6 +64,9 @@ int handle_key_delete(struct agent *a, struct conn *c, uint32_t id, struct sbuf 
 int handle_sign_digest(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 int handle_sign_statement(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 int handle_log_checkpoint(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+int handle_log_proof(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+/* SIGN_STATEMENT: build j->envelope from the signature (once; before it is logged). */
+int sign_job_envelope(struct job *j);
 /* A checkpoint signing job finished (handle-log.c). */
 void checkpoint_done(struct agent *a, struct job *j);
 

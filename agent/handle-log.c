@@ -157,25 +157,68 @@ void checkpoint_tick(struct agent *a, uint64_t now)
     checkpoint_maybe_issue(a, false);
 }
 
-/* Answer every connection waiting for a fresh checkpoint. */
-static void answer_waiters(struct agent *a, int err)
+/* LOG_PROOF reply for record index against the latest checkpoint (which covers it). */
+static int reply_proof(struct agent *a, struct conn *c, uint32_t id, uint64_t index)
 {
+    const struct key_record *k = keystore_find(a->keys, a->cfg->log_key);
+    uint8_t proof[MERKLE_MAX_PROOF][MERKLE_HASH_SIZE];
+    struct hwsign_log_proof p = {
+            .index = index,
+            .tree_size = a->checkpoint_size,
+            .hashes = proof,
+            .checkpoint = a->checkpoint,
+    };
+    int r = k ? 0 : -ENOKEY;
+
+    if (r >= 0)
+        r = hash_buffer(HWSIGN_HASH_SHA256, k->spki, k->spki_len, p.log_id, sizeof(p.log_id));
+    if (r >= 0)
+        r = auditlog_inclusion_proof(a->log, index, a->checkpoint_size, proof, &p.n_hashes);
+    if (r < 0) {
+        conn_reply_error(a, c, id, r, "cannot prove record %llu: %s", (unsigned long long)index,
+                         dispatch_strerror(r));
+        return r;
+    }
+    if (proto_put_log_proof(c->out, id, &p) < 0)
+        c->close_after_flush = true;
+    return 0;
+}
+
+/*
+ * Answer the connections waiting for a checkpoint: LOG_CHECKPOINT fresh, and LOG_PROOF whose
+ * record the new checkpoint covers. Returns whether proof requests are still waiting for a
+ * checkpoint that covers their record (appended after this one was prepared).
+ */
+static bool answer_waiters(struct agent *a, int err)
+{
+    bool uncovered = false;
+
     for (size_t i = 0; i < a->cfg->max_connections; i++) {
         struct conn *c = a->conns[i];
         uint64_t id;
-        if (!c || !c->busy || c->pending_type != HWSIGN_MSG_LOG_CHECKPOINT)
+        if (!c || !c->busy ||
+            (c->pending_type != HWSIGN_MSG_LOG_CHECKPOINT &&
+             c->pending_type != HWSIGN_MSG_LOG_PROOF))
             continue;
+        if (c->pending_type == HWSIGN_MSG_LOG_PROOF && err >= 0 && a->checkpoint &&
+            a->checkpoint_size <= c->pending_index) {
+            uncovered = true;
+            continue;
+        }
         id = c->id;
         c->busy = false;
         if (err < 0 || !a->checkpoint)
             conn_reply_error(a, c, c->pending_id, err < 0 ? err : -EIO,
                              "could not issue a checkpoint: %s", dispatch_strerror(err));
+        else if (c->pending_type == HWSIGN_MSG_LOG_PROOF)
+            (void)reply_proof(a, c, c->pending_id, c->pending_index);
         else if (proto_put_string_reply(c->out, HWSIGN_MSG_LOG_CHECKPOINT, c->pending_id,
                                         a->checkpoint, strlen(a->checkpoint)) < 0)
             c->close_after_flush = true;
         if (conn_by_id(a, id))
             conn_process(a, c);
     }
+    return uncovered;
 }
 
 void checkpoint_done(struct agent *a, struct job *j)
@@ -205,7 +248,7 @@ void checkpoint_done(struct agent *a, struct job *j)
         struct log_fields f = {.key = j->key, .native = j->errmsg[0] ? j->errmsg : NULL};
         log_event(LOG_ERR, &f, "checkpoint of %llu records failed: %s",
                   (unsigned long long)j->checkpoint_size, dispatch_strerror(r));
-        answer_waiters(a, r);
+        (void)answer_waiters(a, r);
         return;
     }
     free(a->checkpoint);
@@ -213,9 +256,9 @@ void checkpoint_done(struct agent *a, struct job *j)
     a->checkpoint_size = j->checkpoint_size;
     a->checkpoint_ms = now_ms();
     a->checkpoint_failures = 0;
-    answer_waiters(a, 0);
-    /* Records appended while this one was signed may already warrant the next. */
-    checkpoint_maybe_issue(a, false);
+    /* Records appended while this one was signed may already warrant the next, and proof
+     * requests for them need it now. */
+    checkpoint_maybe_issue(a, answer_waiters(a, 0));
 }
 
 int handle_log_checkpoint(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body)
@@ -258,6 +301,46 @@ int handle_log_checkpoint(struct agent *a, struct conn *c, uint32_t id, struct s
     c->busy = true;
     c->pending_id = id;
     c->pending_type = HWSIGN_MSG_LOG_CHECKPOINT;
+    c->pending_deadline_ms = now_ms() + a->cfg->request_timeout_ms;
+    return 1;
+}
+
+int handle_log_proof(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body)
+{
+    uint64_t index;
+    int r = proto_get_log_proof_req(body, &index);
+
+    if (r < 0)
+        return dispatch_malformed(a, c, id, HWSIGN_MSG_LOG_PROOF, r);
+    if (!a->log || !a->cfg->log_key[0]) {
+        conn_reply_error(a, c, id, -ENOENT,
+                         a->log ? "no log key is configured ([agent] log-key): the agent issues "
+                                  "no checkpoints to prove inclusion against"
+                                : "the signing log is disabled (audit-log = no)");
+        return -ENOENT;
+    }
+    if (index >= auditlog_size(a->log)) {
+        conn_reply_error(a, c, id, -ENOENT, "the signing log has no record %llu (it holds %llu)",
+                         (unsigned long long)index, (unsigned long long)auditlog_size(a->log));
+        return -ENOENT;
+    }
+    if (a->checkpoint && a->checkpoint_size > index)
+        return reply_proof(a, c, id, index);
+    /*
+     * No checkpoint covers the record yet: sign one now. Anyone may ask (a peer holding a
+     * signature needs its proof), and this costs at most one checkpoint per record, because a
+     * record is covered from then on.
+     */
+    checkpoint_maybe_issue(a, true);
+    if (!a->checkpoint_pending) {
+        conn_reply_error(a, c, id, -ENODEV, "cannot issue a checkpoint now (log key '%s')",
+                         a->cfg->log_key);
+        return -ENODEV;
+    }
+    c->busy = true;
+    c->pending_id = id;
+    c->pending_type = HWSIGN_MSG_LOG_PROOF;
+    c->pending_index = index;
     c->pending_deadline_ms = now_ms() + a->cfg->request_timeout_ms;
     return 1;
 }

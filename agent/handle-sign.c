@@ -27,6 +27,11 @@ static struct job *sign_job_new(const struct key_record *k, uint8_t hash, uint8_
     if (EVP_PKEY_up_ref(k->pub) != 1)
         return job_free(j);
     j->pub = k->pub;
+    j->key_spki = malloc(k->spki_len);
+    if (!j->key_spki)
+        return job_free(j);
+    memcpy(j->key_spki, k->spki, k->spki_len);
+    j->key_spki_len = k->spki_len;
     memcpy(j->key, k->name, sizeof(j->key));
     memcpy(j->locator, k->locator, sizeof(j->locator));
     j->alg = k->alg;
@@ -205,6 +210,16 @@ int handle_sign_statement(struct agent *a, struct conn *c, uint32_t id, struct s
     return dispatch_submit(a, c, s, j, id, HWSIGN_MSG_SIGN_STATEMENT);
 }
 
+int sign_job_envelope(struct job *j)
+{
+    struct dsse_signature ds = {.keyid = j->keyid, .sig = j->sig, .sig_len = j->sig_len};
+
+    if (j->envelope)
+        return 0;
+    return dsse_envelope_encode(j->payload_type, j->payload, j->payload_len, &ds, 1, &j->envelope,
+                                &j->envelope_len);
+}
+
 static const char *backend_name_of(struct agent *a, const struct job *j)
 {
     const struct key_record *k = keystore_find(a->keys, j->key);
@@ -227,11 +242,7 @@ static void sign_done(struct agent *a, struct conn *c, struct job *j)
     }
     f.msgid = LOG_ID_SIGNED;
     if (j->req_type == HWSIGN_MSG_SIGN_STATEMENT) {
-        _cleanup_free_ char *env = NULL;
-        struct dsse_signature ds = {.keyid = j->keyid, .sig = j->sig, .sig_len = j->sig_len};
-        size_t env_len;
-        int r = dsse_envelope_encode(j->payload_type, j->payload, j->payload_len, &ds, 1, &env,
-                                     &env_len);
+        int r = sign_job_envelope(j);
         log_event(LOG_INFO, &f, "signed an in-toto statement (%s, %zu subject(s)) with key '%s'",
                   j->predicate_type, j->n_subjects, j->key);
         if (!c)
@@ -239,12 +250,14 @@ static void sign_done(struct agent *a, struct conn *c, struct job *j)
         if (r < 0)
             conn_reply_error(a, c, j->req_id, r, "cannot build the DSSE envelope: %s",
                              strerror(-r));
-        else if (proto_put_envelope(c->out, j->req_id, env, env_len, j->log_seq) < 0)
+        else if (proto_put_envelope(c->out, j->req_id, j->envelope, j->envelope_len, j->log_seq,
+                                    j->log_entry, j->log_entry_len) < 0)
             c->close_after_flush = true;
         return;
     }
     log_event(LOG_INFO, &f, "signed a %s digest with key '%s'", hash_name(j->hash), j->key);
-    if (c && proto_put_signature(c->out, j->req_id, j->sig, j->sig_len, j->log_seq) < 0)
+    if (c && proto_put_signature(c->out, j->req_id, j->sig, j->sig_len, j->log_seq, j->log_entry,
+                                 j->log_entry_len) < 0)
         c->close_after_flush = true;
 }
 

@@ -261,6 +261,7 @@ static void on_signal(struct agent *a)
 /* A signing-log record for a finished signature job. */
 static int log_job(struct agent *a, struct job *j)
 {
+    bool statement = j->req_type == HWSIGN_MSG_SIGN_STATEMENT;
     struct timespec ts;
     struct logrec r = {
             .uid = j->peer_uid,
@@ -269,13 +270,18 @@ static int log_job(struct agent *a, struct job *j)
             .exe = j->peer_exe,
             .unit = j->peer_unit,
             .key = j->key,
-            .request = j->req_type == HWSIGN_MSG_SIGN_STATEMENT ? LOGREC_STATEMENT : LOGREC_DIGEST,
+            .request = statement ? LOGREC_STATEMENT : LOGREC_DIGEST,
             .hash = j->hash,
             .digest_len = j->digest_len,
-            .has_statement = j->req_type == HWSIGN_MSG_SIGN_STATEMENT,
+            .has_statement = statement,
             .predicate_type = j->predicate_type ? j->predicate_type : (char *)"",
             .subjects = j->subjects,
             .nsubjects = j->subjects ? j->n_subjects : 0,
+            .sig = j->sig,
+            .sig_len = j->sig_len,
+            .spki = j->key_spki,
+            .spki_len = j->key_spki_len,
+            .has_envelope = statement,
     };
     int e;
 
@@ -283,9 +289,18 @@ static int log_job(struct agent *a, struct job *j)
     r.time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     memcpy(r.digest, j->digest, j->digest_len);
     memcpy(r.statement_sha256, j->statement_sha256, sizeof(r.statement_sha256));
-    e = hash_buffer(HWSIGN_HASH_SHA256, j->sig, j->sig_len, r.signature_sha256,
-                    sizeof(r.signature_sha256));
-    return e < 0 ? e : auditlog_append(a->log, &r, &j->log_seq);
+    if (statement) {
+        /* The record commits to the exact envelope the peer will receive. */
+        e = sign_job_envelope(j);
+        if (e >= 0)
+            e = hash_buffer(HWSIGN_HASH_SHA256, j->envelope, j->envelope_len, r.envelope_sha256,
+                            sizeof(r.envelope_sha256));
+        if (e < 0)
+            return e;
+    }
+    free(j->log_entry);
+    j->log_entry = NULL;
+    return auditlog_append(a->log, &r, &j->log_seq, &j->log_entry, &j->log_entry_len);
 }
 
 /* Write-ahead: every finished signature is logged and synced (one group commit for the
@@ -332,6 +347,12 @@ static void log_batch(struct agent *a, struct job *head)
                        "the signing log could not be written; the signature was not released");
         explicit_bzero(j->sig, sizeof(j->sig));
         j->sig_len = 0;
+        /* Both hold the signature too. */
+        free(j->envelope);
+        j->envelope = NULL;
+        free(j->log_entry);
+        j->log_entry = NULL;
+        j->log_entry_len = 0;
     }
 }
 

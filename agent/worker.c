@@ -60,6 +60,9 @@ struct job *job_free(struct job *j)
     free(j->payload);
     free(j->keyid);
     free(j->predicate_type);
+    free(j->key_spki);
+    free(j->log_entry);
+    free(j->envelope);
     for (size_t i = 0; j->subjects && i < j->n_subjects; i++)
         free(j->subjects[i].name);
     free(j->subjects);

@@ -56,13 +56,19 @@ struct job {
     size_t n_subjects;
     struct logrec_subject *subjects; /* for the signing log (statements) */
     uint8_t statement_sha256[32];
+    uint8_t *key_spki; /* the key's DER SPKI, for the signing log */
+    size_t key_spki_len;
 
     /* Who asked, for the signing log (copied at submit: the peer may be gone at completion). */
     uint32_t peer_uid, peer_gid, peer_pid;
     char peer_exe[256];
     char peer_unit[256];
     uint64_t log_seq; /* record index once logged */
-    bool checkpoint;  /* an internal job signing a checkpoint (payload = its text) */
+    char *log_entry;  /* its transparency-log entry body (logentry.h), returned to the peer */
+    size_t log_entry_len;
+    char *envelope; /* SIGN_STATEMENT: the DSSE envelope JSON, built before logging */
+    size_t envelope_len;
+    bool checkpoint; /* an internal job signing a checkpoint (payload = its text) */
     uint64_t checkpoint_size;
 
     /* Outputs (valid when result == 0). */

@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "bundle-log.h"
 #include "bundle.h"
 #include "crypto-cleanup.h"
 #include "crypto.h"
@@ -33,22 +34,26 @@ struct attest_args {
     const char **subjects; /* paths */
     size_t n_subjects;
     bool json;
+    bool no_log_entry;  /* --no-log-entry */
     uint64_t log_index; /* set after signing */
 };
 
 static void attest_usage(FILE *f)
 {
     fputs("Usage: hwsign attest-blob --key NAME --type PREDICATE_TYPE --predicate FILE.json\n"
-          "                          --subject FILE [--subject FILE...] -o OUT [--json]\n"
+          "                          --subject FILE [--subject FILE...] -o OUT [--no-log-entry]\n"
+          "                          [--json]\n"
           "\n"
           "Attest files with key NAME, as `cosign attest-blob --key` does: build an in-toto\n"
           "Statement v1 whose subjects are the files (name = the file's base name, digest =\n"
           "its SHA-256, hashed locally) and whose predicate is the JSON object in FILE.json,\n"
           "have the agent sign it as a DSSE envelope (payloadType application/vnd.in-toto+json)\n"
-          "and write a Sigstore bundle v0.3 (dsseEnvelope, key-based, no transparency log) to\n"
-          "OUT. The agent refuses predicate types the key's policy does not allow\n"
-          "(allow-predicate-types). The bundle verifies with `hwsign verify --bundle`,\n"
-          "`cosign verify-blob-attestation --key --insecure-ignore-tlog` and @sigstore/verify.\n"
+          "and write a Sigstore bundle v0.3 (dsseEnvelope, key-based) to OUT, with the\n"
+          "signature's signing-log entry in tlogEntries when the agent has a log key (see\n"
+          "`hwsign sign --help`; --no-log-entry leaves it out). The agent refuses predicate\n"
+          "types the key's policy does not allow (allow-predicate-types). The bundle verifies\n"
+          "with `hwsign verify --bundle` and @sigstore/verify (and, with --no-log-entry,\n"
+          "`cosign verify-blob-attestation --key --insecure-ignore-tlog`).\n"
           "\n"
           "Options:\n"
           "  -k, --key NAME              the agent key to sign with (required)\n"
@@ -59,6 +64,7 @@ static void attest_usage(FILE *f)
           "  -s, --subject FILE          a file the statement is about (required, repeatable)\n"
           "  -o, --output OUT            where to write the bundle (replaced atomically, mode\n"
           "                              0644); \"-\" prints it on stdout (required)\n"
+          "  --no-log-entry              do not put the signing-log entry into the bundle\n"
           "  --json                      print a JSON object: key, keyid, predicate_type,\n"
           "                              bundle_file, subjects [{name, sha256}] (not with -o -)\n"
           "  -h, --help                  show this help\n"
@@ -286,6 +292,12 @@ static int attest(const struct attest_args *a, const struct cli_context *ctx)
                                sig_len, &bundle, &bundle_len);
     if (r < 0)
         return log_errno(r, "cannot encode the bundle");
+    if (!a->no_log_entry) {
+        bool attached;
+        r = bundle_log_attach(client, &bundle, &bundle_len, &attached);
+        if (r != CLI_EXIT_OK)
+            return r;
+    }
     if (streq(a->out, "-")) {
         bundle[bundle_len] = '\n'; /* the NUL after the text becomes the newline */
         r = write_output(NULL, bundle, bundle_len + 1);
@@ -311,12 +323,17 @@ static int attest(const struct attest_args *a, const struct cli_context *ctx)
 
 int cmd_attest_blob(int argc, char *argv[], const struct cli_context *ctx)
 {
-    enum { ARG_JSON = 0x100 };
+    enum { ARG_JSON = 0x100, ARG_NO_LOG_ENTRY };
     static const struct option options[] = {
-            {"help", no_argument, NULL, 'h'},          {"key", required_argument, NULL, 'k'},
-            {"type", required_argument, NULL, 't'},    {"predicate", required_argument, NULL, 'p'},
-            {"subject", required_argument, NULL, 's'}, {"output", required_argument, NULL, 'o'},
-            {"json", no_argument, NULL, ARG_JSON},     {},
+            {"help", no_argument, NULL, 'h'},
+            {"key", required_argument, NULL, 'k'},
+            {"type", required_argument, NULL, 't'},
+            {"predicate", required_argument, NULL, 'p'},
+            {"subject", required_argument, NULL, 's'},
+            {"output", required_argument, NULL, 'o'},
+            {"json", no_argument, NULL, ARG_JSON},
+            {"no-log-entry", no_argument, NULL, ARG_NO_LOG_ENTRY},
+            {},
     };
     _cleanup_free_ const char **subjects = NULL;
     struct attest_args a = {};
@@ -355,6 +372,9 @@ int cmd_attest_blob(int argc, char *argv[], const struct cli_context *ctx)
             break;
         case ARG_JSON:
             a.json = true;
+            break;
+        case ARG_NO_LOG_ENTRY:
+            a.no_log_entry = true;
             break;
         default:
             return log_bad_option("attest-blob", c, argv);

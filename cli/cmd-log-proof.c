@@ -27,6 +27,7 @@
 
 #include "checkpoint.h"
 #include "cmd-log.h"
+#include "logentry.h"
 #include "crypto-cleanup.h"
 #include "crypto.h"
 #include "format.h"
@@ -121,7 +122,6 @@ static int leaves_cb(void *ctx, const struct logrec *r, const uint8_t *body, siz
 {
     struct leaves *l = ctx;
 
-    (void)r;
     (void)chain;
     if (l->n >= l->want)
         return 0;
@@ -136,7 +136,7 @@ static int leaves_cb(void *ctx, const struct logrec *r, const uint8_t *body, siz
         l->hash = p;
         l->cap = cap;
     }
-    return merkle_leaf_hash(body, body_len, l->hash[l->n++]);
+    return logentry_leaf_hash(r, body, body_len, l->hash[l->n++]);
 }
 
 static int leaves_get(void *ctx, uint64_t index, uint8_t out[MERKLE_HASH_SIZE])
@@ -264,7 +264,7 @@ static void log_proof_usage(FILE *f)
           "Compute the RFC 6962 inclusion proof of record INDEX (its seq) in the Merkle tree of\n"
           "the first N records (default: all records) of the signing log, read offline. The log\n"
           "must verify (as 'hwsign log verify'); the proof is verified before it is printed.\n"
-          "Prints index, size, the leaf hash SHA-256(0x00 || record body), the root and the\n"
+          "Prints index, size, the leaf hash SHA-256(0x00 || entry body), the root and the\n"
           "proof hashes, all in standard base64. Take N from a signed checkpoint to check the\n"
           "proof against it ('hwsign log verify-proof').\n"
           "\n"
@@ -481,10 +481,8 @@ out:
 
 /* ---- signed checkpoints ---- */
 
-/* Verifies a signed checkpoint note (what names it in messages). Returns an exit status. */
-static int checkpoint_verify_note(const char *what, const char *text, size_t len,
-                                  const char *key_path, struct checkpoint **ret_cp,
-                                  uint32_t *ret_keyid)
+int log_verify_checkpoint_note(const char *what, const char *text, size_t len, const char *key_path,
+                               struct checkpoint **ret_cp, uint32_t *ret_keyid)
 {
     _cleanup_free_ uint8_t *spki = NULL;
     _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
@@ -539,7 +537,7 @@ int log_load_checkpoint(const char *note_path, const char *key_path, char **ret_
         return log_error(CLI_EXIT_REFUSED, "%s is too large to be a checkpoint", note_path);
     if (e < 0)
         return log_errno(e, "cannot read checkpoint %s", note_path);
-    status = checkpoint_verify_note(note_path, (const char *)buf, len, key_path, &cp, NULL);
+    status = log_verify_checkpoint_note(note_path, (const char *)buf, len, key_path, &cp, NULL);
     if (status != CLI_EXIT_OK)
         return status;
     *ret_origin = TAKE_PTR(cp->origin);
@@ -637,7 +635,8 @@ int log_checkpoint(int argc, char *argv[], const struct cli_context *ctx)
     if (note_parse(note, len, &parsed) < 0)
         return log_error(CLI_EXIT_ERROR, "the agent returned a malformed checkpoint note");
     if (key_path) {
-        status = checkpoint_verify_note("the agent's checkpoint", note, len, key_path, &cp, &keyid);
+        status = log_verify_checkpoint_note("the agent's checkpoint", note, len, key_path, &cp,
+                                            &keyid);
         if (status != CLI_EXIT_OK)
             return status;
         if (base64_encode(cp->root, MERKLE_HASH_SIZE, &root) < 0)

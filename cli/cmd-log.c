@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "cmd-log.h"
+#include "logentry.h"
 #include "crypto.h"
 #include "format.h"
 #include "output.h"
@@ -124,9 +125,8 @@ static int verify_cb(void *ctx, const struct logrec *r, const uint8_t *body, siz
     uint8_t leaf[MERKLE_HASH_SIZE];
     int e;
 
-    (void)r;
     (void)chain;
-    e = merkle_leaf_hash(body, body_len, leaf);
+    e = logentry_leaf_hash(r, body, body_len, leaf);
     if (e >= 0)
         e = merkle_range_append(s->tree, leaf);
     if (e >= 0 && s->have_expect && merkle_range_size(s->tree) == s->expect_size) {

@@ -56,6 +56,13 @@ const char *log_diagnose(const struct log_map *m, size_t off, uint64_t count,
  * malformed, unsigned or badly signed checkpoint, 4 unreadable files or a key that is not ECDSA.
  * *ret_origin is a new string.
  */
+/*
+ * The same checks for a note text already in memory (what names it in messages). *ret_cp
+ * (checkpoint.h) and *ret_keyid are written on success. Returns an exit status.
+ */
+struct checkpoint;
+int log_verify_checkpoint_note(const char *what, const char *text, size_t len, const char *key_path,
+                               struct checkpoint **ret_cp, uint32_t *ret_keyid);
 int log_load_checkpoint(const char *note_path, const char *key_path, char **ret_origin,
                         uint64_t *ret_size, uint8_t ret_root[static MERKLE_HASH_SIZE]);
 

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "crypto-cleanup.h"
+#include "bundle-log.h"
 #include "bundle.h"
 #include "crypto.h"
 #include "format.h"
@@ -70,7 +71,7 @@ int hash_input_sha256(const char *path, uint8_t ret[static 32])
 
 static void sign_usage(FILE *f)
 {
-    fputs("Usage: hwsign sign --key NAME [-o SIG] [--bundle OUT] [--json] FILE\n"
+    fputs("Usage: hwsign sign --key NAME [-o SIG] [--bundle OUT [--no-log-entry]] [--json] FILE\n"
           "\n"
           "Hash FILE (SHA-256, locally) and have the agent sign the digest with key NAME.\n"
           "The signature is written as `cosign sign-blob --key` writes it: standard base64 of\n"
@@ -78,10 +79,15 @@ static void sign_usage(FILE *f)
           "with `hwsign verify`, `cosign verify-blob` and (base64-decoded) with\n"
           "`openssl dgst -sha256 -verify`. FILE \"-\" reads standard input.\n"
           "With --bundle, the same signature is also written as a Sigstore bundle v0.3\n"
-          "(messageSignature, key-based, no transparency log; publicKey hint = lower-case hex\n"
-          "SHA-256 of the key's DER SubjectPublicKeyInfo), as `cosign sign-blob --bundle`\n"
-          "writes it; it verifies with `hwsign verify --bundle`, `cosign verify-blob --key\n"
-          "--bundle --insecure-ignore-tlog` and @sigstore/verify. --bundle alone writes no SIG.\n"
+          "(messageSignature, key-based; publicKey hint = lower-case hex SHA-256 of the key's\n"
+          "DER SubjectPublicKeyInfo), as `cosign sign-blob --bundle` writes it. When the agent\n"
+          "keeps a signing log with a log key, the bundle's tlogEntries carry the signature's\n"
+          "log entry: its record, an inclusion proof and a checkpoint signed by the log key\n"
+          "(`hwsign verify --bundle --log-key LOG.pem` checks it; @sigstore/verify does too\n"
+          "with the log key in its trusted root, see `hwsign log trusted-root`). The bundle\n"
+          "verifies with `hwsign verify --bundle` and @sigstore/verify; --no-log-entry leaves\n"
+          "tlogEntries empty for verifiers that cannot be given the log key (`cosign\n"
+          "verify-blob --key --bundle --insecure-ignore-tlog`). --bundle alone writes no SIG.\n"
           "\n"
           "Options:\n"
           "  -k, --key NAME      the agent key to sign with (required)\n"
@@ -91,6 +97,7 @@ static void sign_usage(FILE *f)
           "                      --bundle)\n"
           "  -b, --bundle OUT    write a Sigstore bundle to OUT (replaced atomically, mode\n"
           "                      0644); \"-\" prints it on stdout\n"
+          "  --no-log-entry      do not put the signing-log entry into the bundle\n"
           "  --json              print a JSON object: key, file, sha256, signature,\n"
           "                      signature_file, bundle_file (null when not written; not with\n"
           "                      output on stdout)\n"
@@ -104,6 +111,7 @@ struct sign_out {
     const char *sig_path;    /* NULL: no signature file */
     const char *bundle_path; /* NULL: no bundle */
     bool json;
+    bool no_log_entry;  /* --no-log-entry */
     uint64_t log_index; /* the agent's signing-log record, HWSIGN_LOG_INDEX_NONE if none */
 };
 
@@ -159,6 +167,12 @@ static int write_bundle(struct hwsign_client *client, const struct sign_out *o,
     r = bundle_encode_message_signature(hint, digest, sig, sig_len, &json, &json_len);
     if (r < 0)
         return log_errno(r, "cannot encode the bundle");
+    if (!o->no_log_entry) {
+        bool attached;
+        r = bundle_log_attach(client, &json, &json_len, &attached);
+        if (r != CLI_EXIT_OK)
+            return r;
+    }
     if (streq(o->bundle_path, "-")) {
         json[json_len] = '\n'; /* the NUL after the text becomes the newline */
         r = write_output(NULL, json, json_len + 1);
@@ -201,11 +215,15 @@ static int sign_check_outputs(struct sign_out *o, char **default_out)
 
 int cmd_sign(int argc, char *argv[], const struct cli_context *ctx)
 {
-    enum { ARG_JSON = 0x100 };
+    enum { ARG_JSON = 0x100, ARG_NO_LOG_ENTRY };
     static const struct option options[] = {
-            {"help", no_argument, NULL, 'h'},         {"key", required_argument, NULL, 'k'},
-            {"output", required_argument, NULL, 'o'}, {"bundle", required_argument, NULL, 'b'},
-            {"json", no_argument, NULL, ARG_JSON},    {},
+            {"help", no_argument, NULL, 'h'},
+            {"key", required_argument, NULL, 'k'},
+            {"output", required_argument, NULL, 'o'},
+            {"bundle", required_argument, NULL, 'b'},
+            {"json", no_argument, NULL, ARG_JSON},
+            {"no-log-entry", no_argument, NULL, ARG_NO_LOG_ENTRY},
+            {},
     };
     _cleanup_(hwsign_disconnectp) struct hwsign_client *client = NULL;
     _cleanup_free_ char *default_out = NULL, *b64 = NULL, *text = NULL;
@@ -232,6 +250,9 @@ int cmd_sign(int argc, char *argv[], const struct cli_context *ctx)
             break;
         case ARG_JSON:
             o.json = true;
+            break;
+        case ARG_NO_LOG_ENTRY:
+            o.no_log_entry = true;
             break;
         default:
             return log_bad_option("sign", c, argv);

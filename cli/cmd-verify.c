@@ -41,7 +41,7 @@ struct verify_result {
 static void verify_usage(FILE *f)
 {
     fputs("Usage: hwsign verify --key PUB.pem --signature SIG [--json] FILE\n"
-          "       hwsign verify --key PUB.pem --bundle BUNDLE [--json] [FILE]\n"
+          "       hwsign verify --key PUB.pem --bundle BUNDLE [--log-key LOG.pem] [--json] [FILE]\n"
           "\n"
           "Verify offline (no agent needed) with the public key in PUB.pem.\n"
           "\n"
@@ -49,15 +49,19 @@ static void verify_usage(FILE *f)
           "`cosign sign-blob --key` or `openssl dgst -sha256 -sign` (ECDSA P-256/P-384 or RSA\n"
           "PKCS#1 v1.5), in base64 (as cosign writes it) or raw DER.\n"
           "\n"
-          "--bundle: BUNDLE is a Sigstore bundle v0.3 made with a key (no certificate; the\n"
-          "transparency log is not consulted) or a bare DSSE envelope, as written by\n"
-          "`hwsign sign --bundle`, `hwsign attest-blob`, cosign or sigstore-js.\n"
+          "--bundle: BUNDLE is a Sigstore bundle v0.3 made with a key (no certificate) or a\n"
+          "bare DSSE envelope, as written by `hwsign sign --bundle`, `hwsign attest-blob`,\n"
+          "cosign or sigstore-js.\n"
           "  messageSignature: FILE is required; it must be the artifact the bundle names\n"
           "    (messageDigest) and the signature must verify over it.\n"
           "  dsseEnvelope / DSSE envelope: the signature must verify over the DSSE PAE and the\n"
           "    payload must be an in-toto Statement v1; with FILE, its SHA-256 must be among the\n"
           "    subjects. Prints the predicate type and the subjects (SHA-256 and name).\n"
           "The bundle's key hint is not trusted: only PUB.pem decides.\n"
+          "--log-key LOG.pem: also require the signing-log entry hwsign bundles carry\n"
+          "(tlogEntries): a checkpoint signed by LOG.pem (the agent's log key) and an\n"
+          "inclusion proof leading from the entry to its root, the entry naming this\n"
+          "signature, digest or statement, and key. Without it, entries are not checked.\n"
           "\n"
           "FILE, SIG or BUNDLE \"-\" reads standard input (only one of them). Prints\n"
           "\"Verified OK\" and exits 0, or exits 1 with \"verification failed: ...\".\n"
@@ -72,11 +76,13 @@ static void verify_usage(FILE *f)
           "                           bundle_file, kind, hint, hint_matches_key, sha256\n"
           "                           (messageDigest), payload_type, predicate_type, subjects\n"
           "                           [{name, sha256}], predicate (statement fields only once\n"
-          "                           verified)\n"
+          "                           verified), log {index, tree_size, origin} or null\n"
+          "  --log-key LOG.pem        the signing log's public key: require its log entry\n"
           "  -h, --help               show this help\n"
           "\n"
           "Exit status: 0 verified; 1 not verified (bad signature, wrong key, FILE not the\n"
-          "signed artifact or not a subject); 2 usage error; 4 unreadable or malformed key,\n"
+          "signed artifact or not a subject, no log entry proving this signature with\n"
+          "--log-key); 2 usage error; 4 unreadable or malformed key,\n"
           "bundle or FILE, unsupported bundle, signed payload not an in-toto statement.\n",
           f);
 }
@@ -213,18 +219,19 @@ static int verify_signature(const struct verify_args *a, struct verify_result *r
 
 int cmd_verify(int argc, char *argv[], const struct cli_context *ctx)
 {
-    enum { ARG_JSON = 0x100 };
+    enum { ARG_JSON = 0x100, ARG_LOG_KEY };
     static const struct option options[] = {
             {"help", no_argument, NULL, 'h'},
             {"key", required_argument, NULL, 'k'},
             {"signature", required_argument, NULL, 's'},
             {"bundle", required_argument, NULL, 'b'},
             {"json", no_argument, NULL, ARG_JSON},
+            {"log-key", required_argument, NULL, ARG_LOG_KEY},
             {},
     };
     struct verify_args a = {};
     struct verify_result res = {};
-    const char *bundle = NULL;
+    const char *bundle = NULL, *log_key = NULL;
     int c, r;
 
     optind = 0;
@@ -245,6 +252,9 @@ int cmd_verify(int argc, char *argv[], const struct cli_context *ctx)
         case ARG_JSON:
             a.json = true;
             break;
+        case ARG_LOG_KEY:
+            log_key = optarg;
+            break;
         default:
             return log_bad_option("verify", c, argv);
         }
@@ -255,9 +265,13 @@ int cmd_verify(int argc, char *argv[], const struct cli_context *ctx)
         return log_usage("verify", "--key must name a file");
     if (bundle && a.sig_path)
         return log_usage("verify", "--signature and --bundle cannot be combined");
+    if (log_key && (!bundle || !*log_key))
+        return log_usage("verify", "--log-key needs --bundle and a file name");
     if (bundle) {
-        struct verify_bundle_args b = {
-                .key_path = a.key_path, .bundle_path = bundle, .json = a.json};
+        struct verify_bundle_args b = {.key_path = a.key_path,
+                                       .bundle_path = bundle,
+                                       .json = a.json,
+                                       .log_key_path = log_key};
 
         if (!*bundle)
             return log_usage("verify", "--bundle needs a file name");

@@ -4,12 +4,14 @@
  * type, subjects) is shown only after its signature verified: before that it is attacker text.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
+#include "bundle-log.h"
 #include "bundle.h"
 #include "crypto-cleanup.h"
 #include "crypto.h"
@@ -31,6 +33,10 @@ struct bundle_result {
     struct intoto_statement *st; /* set once verified (DSSE) */
     struct bundle *b;            /* owners of the borrowed strings above */
     struct dsse_envelope *env;
+    uint8_t *spki; /* of the verifying key */
+    size_t spki_len;
+    bool logged; /* the log entry was checked (log) */
+    struct bundle_log_result log;
     char error[512]; /* why verification failed; "" when it succeeded */
 };
 
@@ -89,6 +95,26 @@ static int add_statement(struct json_object *o, const struct intoto_statement *s
     return json_add(o, "predicate", TAKE_PTR(pred));
 }
 
+/* "log": {index, tree_size, origin} when the log entry was checked, else null. */
+static int add_log(struct json_object *o, const struct bundle_result *res)
+{
+    struct json_object *l;
+    int r;
+
+    if (!res->logged)
+        return json_object_object_add(o, "log", NULL) < 0 ? -ENOMEM : 0;
+    l = json_object_new_object();
+    if (!l)
+        return -ENOMEM;
+    if ((r = json_add_u64(l, "index", res->log.index)) < 0 ||
+        (r = json_add_u64(l, "tree_size", res->log.tree_size)) < 0 ||
+        (r = json_add_string(l, "origin", res->log.origin)) < 0) {
+        json_object_put(l);
+        return r;
+    }
+    return json_object_object_add(o, "log", l) < 0 ? -ENOMEM : 0;
+}
+
 static int print_json(const struct verify_bundle_args *a, const struct bundle_result *res)
 {
     _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
@@ -109,7 +135,7 @@ static int print_json(const struct verify_bundle_args *a, const struct bundle_re
                 0 ||
         (r = add_hex(o, "sha256", res->digest)) < 0 ||
         (r = json_add_string(o, "payload_type", res->payload_type)) < 0 ||
-        (r = add_statement(o, res->st)) < 0 ||
+        (r = add_statement(o, res->st)) < 0 || (r = add_log(o, res)) < 0 ||
         (r = json_add_string(o, "error", res->error[0] ? res->error : NULL)) < 0)
         return r;
     return json_print(o);
@@ -120,6 +146,13 @@ static void print_human(const struct bundle_result *res)
     char name[INTOTO_MAX_NAME + 1];
 
     printf("Verified OK\n");
+    if (res->logged)
+        printf("Log: record %" PRIu64 " included in checkpoint %s of size %" PRIu64
+               " (signed by the log key)\n",
+               res->log.index, res->log.origin, res->log.tree_size);
+    else if (res->b && bundle_n_tlog_entries(res->b) > 0)
+        printf("Log: the bundle carries %zu log entr%s, not checked (give --log-key)\n",
+               bundle_n_tlog_entries(res->b), bundle_n_tlog_entries(res->b) == 1 ? "y" : "ies");
     if (!res->st)
         return;
     printf("Predicate type: %s\n", PRINTABLE(intoto_statement_predicate_type(res->st)));
@@ -193,14 +226,16 @@ static int verify_envelope(const struct verify_bundle_args *a, struct bundle_res
 
 static int load_key(const char *path, struct bundle_result *res, EVP_PKEY **ret)
 {
-    _cleanup_free_ uint8_t *spki = NULL;
+    uint8_t *spki;
     enum hwsign_alg alg = HWSIGN_ALG_UNKNOWN;
     size_t spki_len = 0;
     int r;
 
-    r = load_public_key_file(path, &spki, &spki_len);
+    r = load_public_key_file(path, &res->spki, &res->spki_len);
     if (r != CLI_EXIT_OK)
         return r;
+    spki = res->spki;
+    spki_len = res->spki_len;
     if (spki_alg(spki, spki_len, &alg) >= 0)
         res->alg = alg_name(alg);
     r = spki_fingerprint(spki, spki_len, &res->fingerprint);
@@ -278,6 +313,10 @@ static int run_verify(const struct verify_bundle_args *a, struct bundle_result *
     }
 
     if (res->env) {
+        if (a->log_key_path)
+            return log_error(CLI_EXIT_ERROR,
+                             "%s is a bare DSSE envelope: only a bundle carries a log entry",
+                             bname);
         r = verify_envelope(a, res, res->env, pkey, a->file ? digest : NULL);
         if (r == CLI_EXIT_OK && res->hint && !*res->hint)
             res->hint = NULL;
@@ -288,6 +327,13 @@ static int run_verify(const struct verify_bundle_args *a, struct bundle_result *
         return judge(a, res, r);
     if (res->hint && !*res->hint)
         res->hint = NULL;
+    if (a->log_key_path) {
+        /* Only a bundle whose signature verified is worth a log lookup. */
+        r = bundle_log_verify(b, res->spki, res->spki_len, a->log_key_path, &res->log);
+        if (r != CLI_EXIT_OK)
+            return r;
+        res->logged = true;
+    }
     return CLI_EXIT_OK;
 }
 
@@ -312,5 +358,6 @@ int verify_bundle(const struct verify_bundle_args *a)
     bundle_free(res.b);
     dsse_envelope_free(res.env);
     free(res.fingerprint);
+    free(res.spki);
     return r;
 }

@@ -25,6 +25,8 @@ struct hwsign_client {
     int fd;
     uint32_t next_id;
     uint64_t last_log_index;
+    char *last_log_entry; /* NULL or the entry of last_log_index */
+    size_t last_log_entry_len;
     char error[HWSIGN_MAX_TEXT + 64];
 };
 
@@ -97,6 +99,7 @@ struct hwsign_client *hwsign_disconnect(struct hwsign_client *c)
         return NULL;
     if (c->fd >= 0)
         close(c->fd);
+    free(c->last_log_entry);
     free(c);
     return NULL;
 }
@@ -104,6 +107,27 @@ struct hwsign_client *hwsign_disconnect(struct hwsign_client *c)
 uint64_t hwsign_last_log_index(const struct hwsign_client *c)
 {
     return c ? c->last_log_index : HWSIGN_LOG_INDEX_NONE;
+}
+
+const char *hwsign_last_log_entry(const struct hwsign_client *c, size_t *ret_len)
+{
+    if (!c || !c->last_log_entry) {
+        if (ret_len)
+            *ret_len = 0;
+        return "";
+    }
+    if (ret_len)
+        *ret_len = c->last_log_entry_len;
+    return c->last_log_entry;
+}
+
+/* A new signing reply replaces the remembered log entry. */
+static void forget_log_entry(struct hwsign_client *c)
+{
+    free(c->last_log_entry);
+    c->last_log_entry = NULL;
+    c->last_log_entry_len = 0;
+    c->last_log_index = HWSIGN_LOG_INDEX_NONE;
 }
 
 const char *hwsign_client_error(const struct hwsign_client *c)
@@ -331,7 +355,9 @@ int hwsign_sign_digest(struct hwsign_client *c, const char *key, enum hwsign_has
              proto_put_sign_req(out, id, key, (uint8_t)hash, (uint8_t)scheme, digest, digest_len));
     if (r < 0)
         return r;
-    r = proto_get_signature(body, ret_sig, ret_sig_len, &c->last_log_index);
+    forget_log_entry(c);
+    r = proto_get_signature(body, ret_sig, ret_sig_len, &c->last_log_index, &c->last_log_entry,
+                            &c->last_log_entry_len);
     return r < 0 ? decode_failed(c, r) : 0;
 }
 
@@ -345,7 +371,23 @@ int hwsign_sign_statement(struct hwsign_client *c, const char *key, const char *
             proto_put_sign_statement_req(out, id, key, payload_type, statement, statement_len));
     if (r < 0)
         return r;
-    r = proto_get_statement_reply(body, ret_envelope, ret_len, &c->last_log_index);
+    forget_log_entry(c);
+    r = proto_get_statement_reply(body, ret_envelope, ret_len, &c->last_log_index,
+                                  &c->last_log_entry, &c->last_log_entry_len);
+    return r < 0 ? decode_failed(c, r) : 0;
+}
+
+int hwsign_log_proof(struct hwsign_client *c, uint64_t index, struct hwsign_log_proof **ret)
+{
+    _cleanup_(sbuf_freep) struct sbuf *body = NULL;
+    int r;
+
+    if (!ret)
+        return -EINVAL;
+    r = CALL(c, HWSIGN_MSG_LOG_PROOF, &body, proto_put_log_proof_req(out, id, index));
+    if (r < 0)
+        return r;
+    r = proto_get_log_proof(body, index, ret);
     return r < 0 ? decode_failed(c, r) : 0;
 }
 

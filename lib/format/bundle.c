@@ -20,6 +20,7 @@ struct bundle {
     uint8_t *sig;       /* messageSignature */
     size_t sig_len;
     struct dsse_envelope *env; /* dsseEnvelope */
+    struct json_object *tlog;  /* verificationMaterial.tlogEntries (a reference) or NULL */
 };
 
 /* Media types verifiers must accept (FORMATS 4.1); we emit the first. */
@@ -140,6 +141,8 @@ struct bundle *bundle_free(struct bundle *b)
     free(b->hint);
     free(b->sig);
     dsse_envelope_free(b->env);
+    if (b->tlog)
+        json_object_put(b->tlog);
     free(b);
     return NULL;
 }
@@ -216,6 +219,8 @@ static int parse_material(const struct json_object *vm, struct bundle *b)
     for (size_t i = 0; r == 0 && i < n; i++)
         if (!json_object_is_type(json_object_array_get_idx(arr, i), json_type_object))
             return -EINVAL;
+    if (r == 0 && n > 0)
+        b->tlog = json_object_get(arr);
     return 0;
 }
 
@@ -407,4 +412,48 @@ int bundle_verify(const struct bundle *b, EVP_PKEY *pkey, const uint8_t *artifac
     if (ret_statement)
         *ret_statement = NULL;
     return 0;
+}
+
+size_t bundle_n_tlog_entries(const struct bundle *b)
+{
+    return b && b->tlog ? json_object_array_length(b->tlog) : 0;
+}
+
+const struct json_object *bundle_get_tlog_entry(const struct bundle *b, size_t i)
+{
+    if (i >= bundle_n_tlog_entries(b))
+        return NULL;
+    return json_object_array_get_idx(b->tlog, i);
+}
+
+int bundle_add_tlog_entry(const char *json, size_t len, struct json_object *entry, char **ret,
+                          size_t *ret_len)
+{
+    _cleanup_(fjson_putp) struct json_object *root = NULL;
+    _cleanup_(bundle_freep) struct bundle *b = NULL;
+    struct json_object *vm = NULL, *arr = NULL;
+    int r;
+
+    if (!json || !entry || !ret || !ret_len || !json_object_is_type(entry, json_type_object))
+        return -EINVAL;
+    /* Only to a bundle that decodes: the result is then a bundle too. */
+    r = bundle_decode(json, len, &b);
+    if (r >= 0)
+        r = fjson_parse_object(json, len, BUNDLE_MAX_JSON, &root);
+    if (r >= 0)
+        r = fjson_get_object(root, "verificationMaterial", &vm);
+    if (r < 0)
+        return r;
+    if (!json_object_object_get_ex(vm, "tlogEntries", &arr)) {
+        r = fjson_add(vm, "tlogEntries", json_object_new_array());
+        if (r < 0)
+            return r;
+        (void)json_object_object_get_ex(vm, "tlogEntries", &arr);
+    }
+    if (json_object_array_length(arr) >= BUNDLE_MAX_TLOG_ENTRIES)
+        return -EMSGSIZE;
+    r = fjson_append(arr, json_object_get(entry));
+    if (r < 0)
+        return r;
+    return fjson_serialize(root, ret, ret_len);
 }

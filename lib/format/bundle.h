@@ -21,10 +21,11 @@
  * unknown members are refused in bundle messages (as protojson does), ignored inside the DSSE
  * envelope (DSSE rules); bytes fields take either base64 alphabet, padded or not;
  * verificationMaterial must hold "publicKey" (certificate material is -EOPNOTSUPP); tlogEntries
- * and timestampVerificationData are accepted (up to BUNDLE_MAX_TLOG_ENTRIES objects) but not
- * inspected: key-based verification does not use them. messageDigest must be SHA2_256 with 32
- * bytes (other algorithms -EOPNOTSUPP); the DSSE envelope needs exactly one signature and a
- * non-empty payload, as sigstore-js requires.
+ * (up to BUNDLE_MAX_TLOG_ENTRIES objects) are kept for the caller (bundle_get_tlog_entry; the
+ * signing log's entries are checked with lib/format/logentry.h) and timestampVerificationData
+ * is accepted but not inspected: key-based verification does not use them. messageDigest must be
+ * SHA2_256 with 32 bytes (other algorithms -EOPNOTSUPP); the DSSE envelope needs exactly one
+ * signature and a non-empty payload, as sigstore-js requires.
  *
  * Errors: -EINVAL malformed, -EMSGSIZE over a limit, -EOPNOTSUPP valid but unsupported,
  * -ENOMEM. Outputs are written only on success.
@@ -35,6 +36,8 @@
 #include <stdint.h>
 
 #include <openssl/evp.h>
+
+struct json_object;
 
 #include "dsse.h"
 #include "format-limits.h"
@@ -82,6 +85,18 @@ const uint8_t *bundle_get_message_digest(const struct bundle *b);
 const uint8_t *bundle_get_signature(const struct bundle *b, size_t *ret_len);
 /* dsseEnvelope only (NULL otherwise). */
 const struct dsse_envelope *bundle_get_envelope(const struct bundle *b);
+
+/* tlogEntries: how many, and entry i (borrowed from b; NULL when i is out of range). */
+size_t bundle_n_tlog_entries(const struct bundle *b);
+const struct json_object *bundle_get_tlog_entry(const struct bundle *b, size_t i);
+
+/*
+ * Append entry (a TransparencyLogEntry object, e.g. from logentry_tlog_build; the caller keeps
+ * its reference) to verificationMaterial.tlogEntries of the bundle JSON text json, which must
+ * decode. Member order is kept. -EMSGSIZE over BUNDLE_MAX_TLOG_ENTRIES.
+ */
+int bundle_add_tlog_entry(const char *json, size_t len, struct json_object *entry, char **ret,
+                          size_t *ret_len);
 
 /*
  * Verify b with pkey. artifact_sha256 may be NULL.

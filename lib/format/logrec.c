@@ -24,6 +24,8 @@ struct logrec *logrec_free(struct logrec *r)
     free(r->unit);
     free(r->key);
     free(r->predicate_type);
+    free(r->sig);
+    free(r->spki);
     if (r->subjects)
         for (size_t i = 0; i < r->nsubjects; i++)
             free(r->subjects[i].name);
@@ -63,6 +65,12 @@ static int fields_valid(const struct logrec *r)
         if (r->nsubjects > 0 && !r->subjects)
             return -EINVAL;
     }
+    /* A statement's envelope hash is present exactly for statements. */
+    if (r->has_envelope != (r->request == LOGREC_STATEMENT))
+        return -EINVAL;
+    if (!r->sig || r->sig_len == 0 || r->sig_len > LOGREC_MAX_SIG || !r->spki || r->spki_len == 0 ||
+        r->spki_len > LOGREC_MAX_SPKI)
+        return -EINVAL;
     return 0;
 }
 
@@ -125,7 +133,11 @@ int logrec_encode_body(const struct logrec *r, struct sbuf *out)
             e = sbuf_put_string(out, r->subjects[i].sha256, LOGREC_HASH);
     }
     if (e >= 0)
-        e = sbuf_put_string(out, r->signature_sha256, LOGREC_HASH);
+        e = sbuf_put_string(out, r->sig, r->sig_len);
+    if (e >= 0)
+        e = sbuf_put_string(out, r->spki, r->spki_len);
+    if (e >= 0)
+        e = sbuf_put_string(out, r->envelope_sha256, r->has_envelope ? LOGREC_HASH : 0);
     if (e >= 0 && sbuf_len(out) - start > LOGREC_MAX_BODY)
         e = -EMSGSIZE;
     if (e < 0) {
@@ -154,6 +166,21 @@ static int get_hash(struct sbuf *b, uint8_t out[static LOGREC_HASH])
     if (n != LOGREC_HASH)
         return -EBADMSG;
     memcpy(out, p, LOGREC_HASH);
+    return 0;
+}
+
+/* A non-empty byte string of at most max bytes, copied. */
+static int get_bytes(struct sbuf *b, size_t max, uint8_t **ret, size_t *ret_len)
+{
+    const uint8_t *p;
+    size_t n;
+    if (sbuf_get_string_direct(b, max, &p, &n) < 0 || n == 0)
+        return -EBADMSG;
+    *ret = malloc(n);
+    if (!*ret)
+        return -ENOMEM;
+    memcpy(*ret, p, n);
+    *ret_len = n;
     return 0;
 }
 
@@ -220,12 +247,22 @@ int logrec_decode_body(const uint8_t *body, size_t len, struct logrec **ret)
             return -EBADMSG;
     }
     r->nsubjects = nsub;
-    if (get_hash(b, r->signature_sha256) < 0)
+    if ((e = get_bytes(b, LOGREC_MAX_SIG, &r->sig, &r->sig_len)) < 0 ||
+        (e = get_bytes(b, LOGREC_MAX_SPKI, &r->spki, &r->spki_len)) < 0)
+        return e;
+    if (sbuf_get_string_direct(b, LOGREC_HASH, &p, &n) < 0 || (n != 0 && n != LOGREC_HASH))
         return -EBADMSG;
+    r->has_envelope = n == LOGREC_HASH;
+    if (r->has_envelope)
+        memcpy(r->envelope_sha256, p, LOGREC_HASH);
     if (sbuf_expect_end(b) < 0)
         return -EBADMSG;
     if (fields_valid(r) < 0)
         return -EBADMSG;
+    e = hash_buffer(HWSIGN_HASH_SHA256, r->sig, r->sig_len, r->signature_sha256,
+                    sizeof(r->signature_sha256));
+    if (e < 0)
+        return e;
 
     *ret = TAKE_PTR(r);
     return 0;

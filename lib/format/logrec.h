@@ -5,19 +5,25 @@
  * File layout (STATE/log/records, append-only):
  *
  *   file    = magic record*
- *   magic   = "HWSLOG1\n"                      (8 bytes, LOGREC_MAGIC)
+ *   magic   = "HWSLOG2\n"                      (8 bytes, LOGREC_MAGIC)
  *   record  = len:u32be body[len] chain[32]
  *   chain_i = SHA-256(chain_{i-1} || body_i)   chain_{-1} = 32 zero bytes
- *   leaf_i  = SHA-256(0x00 || body_i)          RFC 6962 leaf of the log's Merkle tree
+ *   leaf_i  = SHA-256(0x00 || entry_i)         RFC 6962 leaf of the log's Merkle tree, where
+ *             entry_i is the record's transparency-log entry body (lib/format/logentry.h): a
+ *             canonical JSON text derived from body_i that commits to SHA-256(body_i)
  *
- *   body    = version:u8 (=1) type:u8 (=1 signature) seq:u64 time_ns:u64
+ *   body    = version:u8 (=2) type:u8 (=1 signature) seq:u64 time_ns:u64
  *             uid:u32 gid:u32 pid:u32 exe:string unit:string
  *             key:string request:u8 (1 digest, 2 statement) hash:u8 (enum hwsign_hash)
  *             digest:string            the digest the key signed
  *             statement_sha256:string  32 bytes for statements, empty for digests
  *             predicate_type:string    empty for digests
  *             nsubjects:u32 { name:string sha256:string(32) }*
- *             signature_sha256:string(32)
+ *             signature:string         the signature as released, 1..LOGREC_MAX_SIG bytes
+ *             spki:string              the signing key's DER SubjectPublicKeyInfo,
+ *                                      1..LOGREC_MAX_SPKI bytes
+ *             envelope_sha256:string   statements: 32 bytes, SHA-256 of the DSSE envelope JSON
+ *                                      the agent returned; digests: empty
  *   string  = len:u32be bytes (no NUL inside text fields)
  *
  * seq starts at 0 and is the record's index (and Merkle leaf index); it must equal the
@@ -32,14 +38,16 @@
 
 #include "sbuf.h"
 
-#define LOGREC_MAGIC          "HWSLOG1\n"
+#define LOGREC_MAGIC          "HWSLOG2\n"
 #define LOGREC_MAGIC_LEN      8u
-#define LOGREC_VERSION        1u
+#define LOGREC_VERSION        2u
 #define LOGREC_TYPE_SIGNATURE 1u
 #define LOGREC_MAX_BODY       (60u * 1024u) /* one record: fits a full statement's subjects */
 #define LOGREC_MAX_SUBJECTS   1024u
 #define LOGREC_MAX_TEXT       4096u /* exe path, unit, subject name, predicate type */
 #define LOGREC_HASH           32u
+#define LOGREC_MAX_SIG        1024u /* = HWSIGN_MAX_SIG: DER signature (RSA-4096 fits) */
+#define LOGREC_MAX_SPKI       2048u /* = HWSIGN_MAX_SPKI */
 
 enum logrec_request { LOGREC_DIGEST = 1, LOGREC_STATEMENT = 2 };
 
@@ -64,6 +72,14 @@ struct logrec {
     char *predicate_type; /* "" for digests */
     struct logrec_subject *subjects;
     size_t nsubjects;
+    uint8_t *sig; /* the signature as released */
+    size_t sig_len;
+    uint8_t *spki; /* the signing key's DER SubjectPublicKeyInfo */
+    size_t spki_len;
+    bool has_envelope; /* statements: SHA-256 of the returned DSSE envelope JSON */
+    uint8_t envelope_sha256[LOGREC_HASH];
+    /* Set by logrec_decode_body (SHA-256 of sig, to match a signature found in the wild);
+     * ignored by logrec_encode_body. */
     uint8_t signature_sha256[LOGREC_HASH];
 };
 

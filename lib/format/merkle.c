@@ -401,3 +401,165 @@ int merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t root1[static
         return -EBADMSG;
     return 0;
 }
+
+/* ---- stored tree ---- */
+
+/* level[l] holds the roots of the perfect subtrees of 2^l leaves, left to right: node i
+ * covers leaves [i * 2^l, (i + 1) * 2^l). */
+struct merkle_level {
+    uint8_t (*node)[H];
+    uint64_t n, cap;
+};
+
+struct merkle_tree {
+    struct merkle_level level[64];
+    uint64_t size;
+};
+
+int merkle_tree_new(struct merkle_tree **ret)
+{
+    struct merkle_tree *t;
+    if (!ret)
+        return -EINVAL;
+    t = calloc(1, sizeof(*t));
+    if (!t)
+        return -ENOMEM;
+    *ret = t;
+    return 0;
+}
+
+struct merkle_tree *merkle_tree_free(struct merkle_tree *t)
+{
+    if (!t)
+        return NULL;
+    for (size_t l = 0; l < ELEMENTSOF(t->level); l++)
+        free(t->level[l].node);
+    free(t);
+    return NULL;
+}
+
+uint64_t merkle_tree_size(const struct merkle_tree *t)
+{
+    return t ? t->size : 0;
+}
+
+/* Room for one more node on level l (grown geometrically). */
+static int level_reserve(struct merkle_level *lv)
+{
+    uint64_t cap;
+    void *p;
+    if (lv->n < lv->cap)
+        return 0;
+    cap = lv->cap ? lv->cap * 2 : 64;
+    if (cap > SIZE_MAX / H)
+        return -ENOMEM;
+    p = realloc(lv->node, (size_t)cap * H);
+    if (!p)
+        return -ENOMEM;
+    lv->node = p;
+    lv->cap = cap;
+    return 0;
+}
+
+int merkle_tree_append(struct merkle_tree *t, const uint8_t leaf_hash[static H])
+{
+    uint64_t n;
+    size_t levels = 1;
+    int r;
+
+    if (!t || !leaf_hash)
+        return -EINVAL;
+    if (t->size == UINT64_MAX)
+        return -EOVERFLOW;
+    /* Reserve every level this append completes first, so a failure changes nothing. */
+    for (n = t->size + 1; (n & 1) == 0 && levels < ELEMENTSOF(t->level); n >>= 1)
+        levels++;
+    for (size_t l = 0; l < levels; l++) {
+        r = level_reserve(&t->level[l]);
+        if (r < 0)
+            return r;
+    }
+    memcpy(t->level[0].node[t->level[0].n++], leaf_hash, H);
+    for (size_t l = 1; l < levels; l++) {
+        struct merkle_level *below = &t->level[l - 1], *lv = &t->level[l];
+        r = merkle_node_hash(below->node[below->n - 2], below->node[below->n - 1], lv->node[lv->n]);
+        if (r < 0) {
+            /* Undo: drop the nodes added on the levels below. */
+            for (size_t k = 0; k < l; k++)
+                t->level[k].n--;
+            return r;
+        }
+        lv->n++;
+    }
+    t->size++;
+    return 0;
+}
+
+/* MTH of leaves [start, start + len), len >= 1, inside the stored tree. Every range reached
+ * from the proof recursion starts at a multiple of its largest perfect subtree. */
+static int tree_hash(const struct merkle_tree *t, uint64_t start, uint64_t len, uint8_t out[H])
+{
+    uint8_t left[H], right[H];
+    uint64_t k;
+    int r;
+
+    if ((len & (len - 1)) == 0) {
+        unsigned l = (unsigned)__builtin_ctzll(len);
+        uint64_t i = start >> l;
+        if ((start & (len - 1)) == 0 && i < t->level[l].n) {
+            memcpy(out, t->level[l].node[i], H);
+            return 0;
+        }
+    }
+    if (len == 1)
+        return -EINVAL; /* cannot happen: leaves are all stored */
+    k = split_point(len);
+    r = tree_hash(t, start, k, left);
+    if (r >= 0)
+        r = tree_hash(t, start + k, len - k, right);
+    if (r >= 0)
+        r = merkle_node_hash(left, right, out);
+    return r;
+}
+
+int merkle_tree_root(const struct merkle_tree *t, uint64_t n, uint8_t ret[static H])
+{
+    if (!t || !ret || n > t->size)
+        return -EINVAL;
+    if (n == 0)
+        return merkle_empty_root(ret);
+    return tree_hash(t, 0, n, ret);
+}
+
+int merkle_tree_inclusion_proof(const struct merkle_tree *t, uint64_t index, uint64_t n,
+                                uint8_t ret_proof[MERKLE_MAX_PROOF][H], size_t *ret_len)
+{
+    /* PATH(m, D[start:start+len]) from the root down: siblings are collected top-down and
+     * written bottom-up (RFC 9162 order). */
+    uint8_t path[MERKLE_MAX_PROOF][H];
+    uint64_t start = 0, len = n, m = index;
+    size_t depth = 0;
+    int r;
+
+    if (!t || !ret_proof || !ret_len || index >= n || n > t->size)
+        return -EINVAL;
+    while (len > 1) {
+        uint64_t k = split_point(len);
+        if (depth >= MERKLE_MAX_PROOF)
+            return -EMSGSIZE;
+        if (m < k) {
+            r = tree_hash(t, start + k, len - k, path[depth]);
+            len = k;
+        } else {
+            r = tree_hash(t, start, k, path[depth]);
+            start += k;
+            m -= k;
+            len -= k;
+        }
+        if (r < 0)
+            return r;
+        depth++;
+    }
+    emit_reversed(path, depth, ret_proof, ret_len);
+    return 0;
+}

@@ -68,6 +68,31 @@ int merkle_range_append(struct merkle_range *r, const uint8_t leaf_hash[static M
 int merkle_range_root(const struct merkle_range *r, uint8_t ret[static MERKLE_HASH_SIZE]);
 
 /*
+ * Stored tree: every leaf hash and every perfect-subtree node, 2 hashes (64 bytes) per leaf in
+ * memory. Appending is amortised O(1) hashes; the root of the first n leaves and an inclusion
+ * proof of leaf index in the tree of size n (any n <= size, so proofs against an older
+ * checkpoint work) cost O(log^2 n) lookups and hashes at worst, no leaf fetches. The agent
+ * keeps one over its log to answer proof requests.
+ */
+struct merkle_tree;
+int merkle_tree_new(struct merkle_tree **ret);
+struct merkle_tree *merkle_tree_free(struct merkle_tree *t); /* NULL-safe, returns NULL */
+static inline void merkle_tree_freep(struct merkle_tree **t)
+{
+    *t = merkle_tree_free(*t);
+}
+uint64_t merkle_tree_size(const struct merkle_tree *t);
+/* Appends one leaf hash; -ENOMEM leaves the tree unchanged. */
+int merkle_tree_append(struct merkle_tree *t, const uint8_t leaf_hash[static MERKLE_HASH_SIZE]);
+/* Root of the first n leaves (n <= size; n = 0 the empty root). -EINVAL for n > size. */
+int merkle_tree_root(const struct merkle_tree *t, uint64_t n, uint8_t ret[static MERKLE_HASH_SIZE]);
+/* Inclusion proof of leaf index in the tree of its first n leaves, as merkle_inclusion_proof
+ * writes it. -EINVAL unless index < n <= size. */
+int merkle_tree_inclusion_proof(const struct merkle_tree *t, uint64_t index, uint64_t n,
+                                uint8_t ret_proof[MERKLE_MAX_PROOF][MERKLE_HASH_SIZE],
+                                size_t *ret_len);
+
+/*
  * Inclusion proof (RFC 9162 2.1.3.1) of leaf index in the tree of size n, leaf hashes from
  * get_leaf. Writes up to MERKLE_MAX_PROOF hashes to ret_proof (the caller's array of that
  * many) and their count to ret_len. -EINVAL unless index < n.

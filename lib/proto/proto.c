@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "macro.h"
 #include "parse.h"
 
 int proto_frame_check(const struct sbuf *in, size_t *ret_body_len)
@@ -435,12 +436,12 @@ int proto_put_ok(struct sbuf *out, uint8_t req_type, uint32_t id)
 }
 
 int proto_put_signature(struct sbuf *out, uint32_t id, const uint8_t *sig, size_t sig_len,
-                        uint64_t log_index)
+                        uint64_t log_index, const char *entry, size_t entry_len)
 {
     size_t mark;
     int r;
 
-    if (sig_len > HWSIGN_MAX_SIG)
+    if (sig_len > HWSIGN_MAX_SIG || entry_len > HWSIGN_MAX_LOG_ENTRY)
         return -EMSGSIZE;
     r = proto_begin(out, HWSIGN_MSG_REPLY | HWSIGN_MSG_SIGN_DIGEST, id, &mark);
     if (r < 0)
@@ -448,21 +449,29 @@ int proto_put_signature(struct sbuf *out, uint32_t id, const uint8_t *sig, size_
     r = sbuf_put_string(out, sig, sig_len);
     if (r >= 0)
         r = sbuf_put_u64(out, log_index);
+    if (r >= 0)
+        r = sbuf_put_string(out, entry, entry ? entry_len : 0);
     if (r < 0)
         return abandon(out, mark, r);
     return proto_end(out, mark);
 }
 
 int proto_put_envelope(struct sbuf *out, uint32_t id, const char *json, size_t len,
-                       uint64_t log_index)
+                       uint64_t log_index, const char *entry, size_t entry_len)
 {
     size_t mark;
-    int r = proto_begin(out, HWSIGN_MSG_REPLY | HWSIGN_MSG_SIGN_STATEMENT, id, &mark);
+    int r;
+
+    if (entry_len > HWSIGN_MAX_LOG_ENTRY)
+        return -EMSGSIZE;
+    r = proto_begin(out, HWSIGN_MSG_REPLY | HWSIGN_MSG_SIGN_STATEMENT, id, &mark);
     if (r < 0)
         return r;
     r = sbuf_put_string(out, json, len);
     if (r >= 0)
         r = sbuf_put_u64(out, log_index);
+    if (r >= 0)
+        r = sbuf_put_string(out, entry, entry ? entry_len : 0);
     if (r < 0)
         return abandon(out, mark, r);
     return proto_end(out, mark);
@@ -592,17 +601,43 @@ int proto_get_failure(struct sbuf *body, uint32_t *ret_code, char **ret_message)
     return 0;
 }
 
-int proto_get_signature(struct sbuf *body, uint8_t **ret_sig, size_t *ret_len,
-                        uint64_t *ret_log_index)
+/* The log entry closing a signing reply: a string of at most HWSIGN_MAX_LOG_ENTRY bytes, no
+ * NUL, empty when the signature was not logged; copied NUL-terminated when ret is non-NULL. */
+static int get_log_entry(struct sbuf *body, char **ret, size_t *ret_len)
 {
     const uint8_t *p;
     size_t len;
+    int r = sbuf_get_string_direct(body, HWSIGN_MAX_LOG_ENTRY, &p, &len);
+
+    if (r < 0)
+        return r;
+    if (memchr(p, 0, len))
+        return -EBADMSG;
+    if (!ret)
+        return 0;
+    *ret = malloc(len + 1);
+    if (!*ret)
+        return -ENOMEM;
+    memcpy(*ret, p, len);
+    (*ret)[len] = '\0';
+    *ret_len = len;
+    return 0;
+}
+
+int proto_get_signature(struct sbuf *body, uint8_t **ret_sig, size_t *ret_len,
+                        uint64_t *ret_log_index, char **ret_entry, size_t *ret_entry_len)
+{
+    _cleanup_free_ char *entry = NULL;
+    const uint8_t *p;
+    size_t len, elen = 0;
     uint8_t *sig;
     uint64_t index;
     int r;
 
     if ((r = sbuf_get_string_direct(body, HWSIGN_MAX_SIG, &p, &len)) < 0 ||
-        (r = sbuf_get_u64(body, &index)) < 0 || (r = sbuf_expect_end(body)) < 0)
+        (r = sbuf_get_u64(body, &index)) < 0 ||
+        (r = get_log_entry(body, ret_entry ? &entry : NULL, &elen)) < 0 ||
+        (r = sbuf_expect_end(body)) < 0)
         return r;
     if (len == 0)
         return -EBADMSG;
@@ -614,20 +649,27 @@ int proto_get_signature(struct sbuf *body, uint8_t **ret_sig, size_t *ret_len,
     *ret_len = len;
     if (ret_log_index)
         *ret_log_index = index;
+    if (ret_entry) {
+        *ret_entry = TAKE_PTR(entry);
+        *ret_entry_len = elen;
+    }
     return 0;
 }
 
 int proto_get_statement_reply(struct sbuf *body, char **ret_json, size_t *ret_len,
-                              uint64_t *ret_log_index)
+                              uint64_t *ret_log_index, char **ret_entry, size_t *ret_entry_len)
 {
+    _cleanup_free_ char *entry = NULL;
     const uint8_t *p;
-    size_t len;
+    size_t len, elen = 0;
     uint64_t index;
     char *json;
     int r;
 
     if ((r = sbuf_get_string_direct(body, HWSIGN_MAX_MSG, &p, &len)) < 0 ||
-        (r = sbuf_get_u64(body, &index)) < 0 || (r = sbuf_expect_end(body)) < 0)
+        (r = sbuf_get_u64(body, &index)) < 0 ||
+        (r = get_log_entry(body, ret_entry ? &entry : NULL, &elen)) < 0 ||
+        (r = sbuf_expect_end(body)) < 0)
         return r;
     if (len == 0 || memchr(p, 0, len))
         return -EBADMSG;
@@ -640,6 +682,10 @@ int proto_get_statement_reply(struct sbuf *body, char **ret_json, size_t *ret_le
     *ret_len = len;
     if (ret_log_index)
         *ret_log_index = index;
+    if (ret_entry) {
+        *ret_entry = TAKE_PTR(entry);
+        *ret_entry_len = elen;
+    }
     return 0;
 }
 
@@ -814,4 +860,108 @@ int proto_get_status(struct sbuf *body, struct hwsign_status **ret)
 fail:
     proto_status_free(s);
     return r;
+}
+
+/* ---- LOG_PROOF ---- */
+
+int proto_put_log_proof_req(struct sbuf *out, uint32_t id, uint64_t index)
+{
+    size_t mark;
+    int r = proto_begin(out, HWSIGN_MSG_LOG_PROOF, id, &mark);
+    if (r < 0)
+        return r;
+    r = sbuf_put_u64(out, index);
+    if (r < 0)
+        return abandon(out, mark, r);
+    return proto_end(out, mark);
+}
+
+int proto_get_log_proof_req(struct sbuf *body, uint64_t *ret_index)
+{
+    uint64_t index;
+    int r = sbuf_get_u64(body, &index);
+    if (r >= 0)
+        r = sbuf_expect_end(body);
+    if (r < 0)
+        return r;
+    if (index == HWSIGN_LOG_INDEX_NONE)
+        return -EBADMSG;
+    *ret_index = index;
+    return 0;
+}
+
+int proto_put_log_proof(struct sbuf *out, uint32_t id, const struct hwsign_log_proof *p)
+{
+    size_t mark, nlen;
+    int r;
+
+    if (!p || !p->checkpoint || (p->n_hashes > 0 && !p->hashes))
+        return -EINVAL;
+    nlen = strlen(p->checkpoint);
+    if (nlen == 0 || nlen > HWSIGN_MAX_NOTE || p->n_hashes > HWSIGN_MAX_LOG_PROOF)
+        return -EMSGSIZE;
+    r = proto_begin(out, HWSIGN_MSG_REPLY | HWSIGN_MSG_LOG_PROOF, id, &mark);
+    if (r < 0)
+        return r;
+    r = sbuf_put_string(out, p->checkpoint, nlen);
+    if (r >= 0)
+        r = sbuf_put_u64(out, p->tree_size);
+    if (r >= 0)
+        r = sbuf_put_string(out, p->log_id, sizeof(p->log_id));
+    if (r >= 0)
+        r = sbuf_put_string(out, p->hashes, p->n_hashes * sizeof(*p->hashes));
+    if (r < 0)
+        return abandon(out, mark, r);
+    return proto_end(out, mark);
+}
+
+void hwsign_log_proof_free(struct hwsign_log_proof *p)
+{
+    if (!p)
+        return;
+    free(p->hashes);
+    free(p->checkpoint);
+    free(p);
+}
+
+static void log_proof_freep(struct hwsign_log_proof **p)
+{
+    hwsign_log_proof_free(*p);
+    *p = NULL;
+}
+
+int proto_get_log_proof(struct sbuf *body, uint64_t index, struct hwsign_log_proof **ret)
+{
+    _cleanup_(log_proof_freep) struct hwsign_log_proof *p = NULL;
+    const uint8_t *note, *id, *hashes;
+    size_t nlen, idlen, hlen;
+    int r;
+
+    if ((r = sbuf_get_string_direct(body, HWSIGN_MAX_NOTE, &note, &nlen)) < 0)
+        return r;
+    p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    if ((r = sbuf_get_u64(body, &p->tree_size)) < 0 ||
+        (r = sbuf_get_string_direct(body, 32, &id, &idlen)) < 0 ||
+        (r = sbuf_get_string_direct(body, HWSIGN_MAX_LOG_PROOF * 32u, &hashes, &hlen)) < 0 ||
+        (r = sbuf_expect_end(body)) < 0)
+        return r;
+    if (nlen == 0 || memchr(note, 0, nlen) || idlen != 32 || hlen % 32 != 0 ||
+        index >= p->tree_size)
+        return -EBADMSG;
+    p->index = index;
+    memcpy(p->log_id, id, 32);
+    p->n_hashes = hlen / 32;
+    if (p->n_hashes > 0) {
+        p->hashes = malloc(hlen);
+        if (!p->hashes)
+            return -ENOMEM;
+        memcpy(p->hashes, hashes, hlen);
+    }
+    p->checkpoint = strndup((const char *)note, nlen);
+    if (!p->checkpoint)
+        return -ENOMEM;
+    *ret = TAKE_PTR(p);
+    return 0;
 }

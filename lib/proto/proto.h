@@ -100,14 +100,14 @@ int proto_put_ok(struct sbuf *out, uint8_t req_type, uint32_t id);
 /* SIGN_DIGEST reply: the signature and its record index in the signing log
  * (HWSIGN_LOG_INDEX_NONE when the agent keeps no log). */
 int proto_put_signature(struct sbuf *out, uint32_t id, const uint8_t *sig, size_t sig_len,
-                        uint64_t log_index);
+                        uint64_t log_index, const char *entry, size_t entry_len);
 /* A reply whose payload is one string (LOG_CHECKPOINT: the signed note). */
 int proto_put_string_reply(struct sbuf *out, uint8_t req_type, uint32_t id, const char *text,
                            size_t len);
 int proto_put_log_checkpoint_req(struct sbuf *out, uint32_t id, bool fresh);
 /* SIGN_STATEMENT reply: the DSSE envelope JSON and its log record index. */
 int proto_put_envelope(struct sbuf *out, uint32_t id, const char *json, size_t len,
-                       uint64_t log_index);
+                       uint64_t log_index, const char *entry, size_t entry_len);
 int proto_put_key_info(struct sbuf *out, uint8_t req_type, uint32_t id,
                        const struct proto_key_view *k);
 /* List reply: call begin, then add each key, then proto_end. */
@@ -118,10 +118,17 @@ int proto_put_status(struct sbuf *out, uint32_t id, const char *version, uint64_
                      size_t nbackends);
 
 int proto_get_failure(struct sbuf *body, uint32_t *ret_code, char **ret_message);
+/* ret_entry (may be NULL) gets the log entry body, NUL-terminated, "" when not logged. */
 int proto_get_signature(struct sbuf *body, uint8_t **ret_sig, size_t *ret_len,
-                        uint64_t *ret_log_index);
+                        uint64_t *ret_log_index, char **ret_entry, size_t *ret_entry_len);
 int proto_get_statement_reply(struct sbuf *body, char **ret_json, size_t *ret_len,
-                              uint64_t *ret_log_index);
+                              uint64_t *ret_log_index, char **ret_entry, size_t *ret_entry_len);
+/* LOG_PROOF: request u64 index; reply note:string tree_size:u64 log_id:string(32)
+ * hashes:string(32 * n, n <= HWSIGN_MAX_LOG_PROOF). */
+int proto_put_log_proof_req(struct sbuf *out, uint32_t id, uint64_t index);
+int proto_get_log_proof_req(struct sbuf *body, uint64_t *ret_index);
+int proto_put_log_proof(struct sbuf *out, uint32_t id, const struct hwsign_log_proof *p);
+int proto_get_log_proof(struct sbuf *body, uint64_t index, struct hwsign_log_proof **ret);
 int proto_get_envelope(struct sbuf *body, char **ret_json, size_t *ret_len); /* NUL-terminated */
 int proto_get_key_info(struct sbuf *body, struct hwsign_key_info *ret);      /* owned copies */
 int proto_get_key_list(struct sbuf *body, struct hwsign_key_info **ret, size_t *ret_n);

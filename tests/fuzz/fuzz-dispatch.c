@@ -215,7 +215,7 @@ static void check_reply(const uint8_t *p, size_t len)
     case HWSIGN_MSG_REPLY | HWSIGN_MSG_SIGN_DIGEST: {
         uint8_t *sig = NULL;
         size_t n;
-        r = proto_get_signature(b, &sig, &n, NULL);
+        r = proto_get_signature(b, &sig, &n, NULL, NULL, NULL);
         free(sig);
         break;
     }

@@ -117,7 +117,7 @@ static void fuzz_replies(uint8_t which, struct sbuf *in)
     case 7: {
         uint8_t *sig = NULL;
         size_t len;
-        if (proto_get_signature(in, &sig, &len, NULL) == 0) {
+        if (proto_get_signature(in, &sig, &len, NULL, NULL, NULL) == 0) {
             check(len > 0 && len <= HWSIGN_MAX_SIG);
             free(sig);
         }

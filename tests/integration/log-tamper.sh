@@ -12,6 +12,7 @@ set -euo pipefail
 HW=${HWSIGN_CLI:-$HWSIGN_BUILD/cli/hwsign}
 MKLOG=${MKLOG:-$HWSIGN_BUILD/tests/integration/test-mklog}
 PY=${PY:-/usr/bin/python3}
+export IT_DIR; IT_DIR=$(cd "$(dirname "$0")" && pwd) # logentry.py: leaves per docs/log.md
 [ -x "$HW" ] || { echo "FAIL: no CLI at $HW" >&2; exit 1; }
 [ -x "$MKLOG" ] || { echo "FAIL: no test-mklog at $MKLOG (is tests/integration/log.cmake included?)" >&2; exit 1; }
 
@@ -34,7 +35,7 @@ expect_out() { grep -qF -- "$1" "$T/out" || fail "$2: stdout lacks '$1'"; }
 # Byte surgery: flip FILE OFFSET MASK | cut FILE SIZE | splice SRC DST IDX... | rechain ...
 surgery() {
     "$PY" - "$@" <<'PYEOF'
-import hashlib, struct, sys
+import hashlib, os, struct, sys
 op, args = sys.argv[1], sys.argv[2:]
 def records(d):
     out, off = [], 8
@@ -69,7 +70,9 @@ elif op == "root":              # root FILE [N]: RFC 6962 root of the first N re
         k = 1
         while k * 2 < len(leaves): k *= 2
         return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
-    print(base64.b64encode(mth([hashlib.sha256(b"\x00" + r[4:-32]).digest() for r in rs])).decode())
+    sys.path.insert(0, os.environ["IT_DIR"])
+    from logentry import leaf
+    print(base64.b64encode(mth([leaf(r[4:-32]) for r in rs])).decode())
 PYEOF
 }
 
@@ -168,7 +171,7 @@ expect_out "torn final record at offset $(stat -c %s "$T/full")" "zero-filled ta
 head -c 5 "$T/full" > "$T/f"
 run "$HW" log verify --log "$T/f"
 expect_rc 1 "truncated magic"
-printf 'HWSLOG2\n' > "$T/f"; tail -c +9 "$T/full" >> "$T/f"
+printf 'HWSLOG1\n' > "$T/f"; tail -c +9 "$T/full" >> "$T/f"
 run "$HW" log verify --log "$T/f"
 expect_rc 1 "wrong magic"
 expect_err "bad magic" "wrong magic"
@@ -241,7 +244,7 @@ pass "search filters (key, uid, subject, since/until), stop at damage, usage err
 # verifier in Python that computes leaf hashes and roots from the file itself ----
 rfc9162() {
     "$PY" - "$@" <<'PYEOF'
-import base64, hashlib, json, struct, sys
+import base64, hashlib, json, os, struct, sys
 def records(d):
     out, off = [], 8
     while off < len(d):
@@ -287,7 +290,9 @@ def verify_consistency(m, n, r1, r2, proof):            # RFC 9162 2.1.4.2
             sr = node(sr, c)
         fn >>= 1; sn >>= 1
     return fr == r1 and sr == r2 and sn == 0
-leaves = [H(b"\x00" + b) for b in records(open(sys.argv[1], "rb").read())]
+sys.path.insert(0, os.environ["IT_DIR"])
+from logentry import leaf                                # docs/log.md, read independently
+leaves = [leaf(b) for b in records(open(sys.argv[1], "rb").read())]
 b64 = lambda s: base64.b64decode(s, validate=True)
 for path in sys.argv[2:]:
     j = json.load(open(path))

@@ -7,7 +7,8 @@
  *   i % 3 == 2: a statement (predicate https://slsa.dev/provenance/v1) with two subjects
  *   "dist/app-<i>-<k>.tar.gz" whose SHA-256 is SHA-256("subject-<i>-<k>");
  *   otherwise a SHA-256 digest request over SHA-256("artifact-<i>");
- *   signature_sha256 = SHA-256("sig-<i>").
+ *   signature = the 32 bytes SHA-256("sig-<i>"), key = mklog_spki (a fixed P-256 SPKI);
+ *   statements carry envelope_sha256 = SHA-256("envelope-<i>").
  * Prints one line per record on stdout: "<index> <offset> <total bytes>".
  */
 #include <errno.h>
@@ -28,6 +29,11 @@
 
 #define MKLOG_BASE_TIME UINT64_C(1795636800) /* 2026-11-25T20:00:00Z */
 #define MKLOG_MAX       100000u
+
+/* A P-256 SubjectPublicKeyInfo (the point is arbitrary: the log does not check keys). */
+static uint8_t mklog_spki[91] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04};
 
 static void sha256_of(const char *s, uint8_t out[static 32])
 {
@@ -53,6 +59,7 @@ int main(int argc, char *argv[])
     for (uint32_t i = 0; i < n; i++) {
         _cleanup_(sbuf_freep) struct sbuf *b = sbuf_new(4 + LOGREC_MAX_BODY + LOGREC_HASH);
         char name[2][64], text[64];
+        uint8_t sig[32];
         struct logrec_subject subj[2];
         struct logrec r = {
                 .seq = i,
@@ -91,7 +98,16 @@ int main(int argc, char *argv[])
             sha256_of(text, r.digest);
         }
         snprintf(text, sizeof(text), "sig-%" PRIu32, i);
-        sha256_of(text, r.signature_sha256);
+        sha256_of(text, sig);
+        r.sig = sig;
+        r.sig_len = sizeof(sig);
+        r.spki = mklog_spki;
+        r.spki_len = sizeof(mklog_spki);
+        if (r.request == LOGREC_STATEMENT) {
+            r.has_envelope = true;
+            snprintf(text, sizeof(text), "envelope-%" PRIu32, i);
+            sha256_of(text, r.envelope_sha256);
+        }
 
         e = b ? sbuf_put_u32(b, 0) : -ENOMEM;
         if (e >= 0)

@@ -374,7 +374,9 @@ static void assert_signature_reply(struct loop *L, int b, const struct reply *r,
     assert_true(r->len > 4);
     sig_len = ((size_t)r->body[0] << 24) | ((size_t)r->body[1] << 16) | ((size_t)r->body[2] << 8) |
               r->body[3];
-    assert_int_equal(sig_len + 4 + 8, r->len); /* signature, then the u64 log index */
+    /* The signature, the u64 log index, then the log entry string (empty: no log here). */
+    assert_int_equal(sig_len + 4 + 8 + 4, r->len);
+    assert_memory_equal(r->body + 4 + sig_len + 8, "\0\0\0\0", 4);
     assert_int_equal(sig_verify_digest(spki, spki_len, HWSIGN_HASH_SHA256, HWSIGN_SCHEME_DEFAULT,
                                        digest32, 32, r->body + 4, sig_len),
                      0);
@@ -528,6 +530,7 @@ static bool known_request(unsigned t)
     case HWSIGN_MSG_SIGN_DIGEST:
     case HWSIGN_MSG_SIGN_STATEMENT:
     case HWSIGN_MSG_LOG_CHECKPOINT:
+    case HWSIGN_MSG_LOG_PROOF:
     case HWSIGN_MSG_KEY_CREATE:
     case HWSIGN_MSG_KEY_ADD:
     case HWSIGN_MSG_KEY_DELETE:

@@ -48,10 +48,19 @@ static struct logrec *new_rec(uint64_t seq, bool statement, size_t nsub)
     r->hash = 1; /* HWSIGN_HASH_SHA256 */
     r->digest_len = 32;
     memset(r->digest, (int)(0x10 + seq), 32);
-    memset(r->signature_sha256, (int)(0x80 + seq), 32);
+    r->sig_len = 70;
+    r->sig = malloc(r->sig_len);
+    r->spki_len = 91;
+    r->spki = malloc(r->spki_len);
+    assert_non_null(r->sig);
+    assert_non_null(r->spki);
+    memset(r->sig, (int)(0x80 + seq), r->sig_len);
+    memset(r->spki, 0x30, r->spki_len);
     if (statement) {
         r->request = LOGREC_STATEMENT;
         r->has_statement = true;
+        r->has_envelope = true;
+        memset(r->envelope_sha256, 0x44, 32);
         memset(r->statement_sha256, 0x33, 32);
         r->predicate_type = strdup("https://slsa.dev/provenance/v1");
         r->subjects = calloc(nsub ? nsub : 1, sizeof(*r->subjects));
@@ -96,7 +105,18 @@ static void assert_rec_equal(const struct logrec *a, const struct logrec *b)
         assert_string_equal(a->subjects[i].name, b->subjects[i].name);
         assert_memory_equal(a->subjects[i].sha256, b->subjects[i].sha256, 32);
     }
-    assert_memory_equal(a->signature_sha256, b->signature_sha256, 32);
+    assert_int_equal(a->sig_len, b->sig_len);
+    assert_memory_equal(a->sig, b->sig, a->sig_len);
+    assert_int_equal(a->spki_len, b->spki_len);
+    assert_memory_equal(a->spki, b->spki, a->spki_len);
+    assert_int_equal(a->has_envelope, b->has_envelope);
+    assert_memory_equal(a->envelope_sha256, b->envelope_sha256, 32);
+    /* Decoding derives the signature's SHA-256 (computed here with one-shot SHA256). */
+    {
+        uint8_t h[32];
+        SHA256(a->sig, a->sig_len, h);
+        assert_memory_equal(b->signature_sha256, h, 32);
+    }
 }
 
 /* ---- codec ---- */
@@ -109,7 +129,7 @@ static void test_known_answer(void **state)
     _cleanup_(logrec_freep) struct logrec *d = NULL;
     /* Written out from the grammar in logrec.h, field by field. */
     static const uint8_t want[] = {
-            0x01, 0x01,                                                          /* version, type */
+            0x02, 0x01,                                                          /* version, type */
             0,    0,    0,    0,    0,    0,    0,    7,                         /* seq */
             0,    0,    0,    0,    0,    0,    0x01, 0x00,                      /* time_ns = 256 */
             0,    0,    0x03, 0xe8, 0,    0,    0x03, 0xe9, 0,    0,    0,    9, /* uid 1000, gid
@@ -124,10 +144,11 @@ static void test_known_answer(void **state)
             0,    0,    0,    0,                                        /* statement_sha256 "" */
             0,    0,    0,    0,                                        /* predicate_type "" */
             0,    0,    0,    0,                                        /* nsubjects */
-            0,    0,    0,    32,   0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb,
-            0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb,
-            0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb, /* signature_sha256 */
+            0,    0,    0,    3,    0xbb, 0xbc, 0xbd,                   /* signature */
+            0,    0,    0,    2,    0x30, 0x00,                         /* spki */
+            0,    0,    0,    0,                                        /* envelope_sha256 "" */
     };
+    static uint8_t sig[] = {0xbb, 0xbc, 0xbd}, spki[] = {0x30, 0x00};
     assert_non_null(r);
     r->seq = 7;
     r->time_ns = 256;
@@ -141,7 +162,14 @@ static void test_known_answer(void **state)
     r->hash = 1;
     r->digest_len = 32;
     memset(r->digest, 0xaa, 32);
-    memset(r->signature_sha256, 0xbb, 32);
+    r->sig = malloc(sizeof(sig));
+    r->spki = malloc(sizeof(spki));
+    assert_non_null(r->sig);
+    assert_non_null(r->spki);
+    memcpy(r->sig, sig, sizeof(sig));
+    memcpy(r->spki, spki, sizeof(spki));
+    r->sig_len = sizeof(sig);
+    r->spki_len = sizeof(spki);
     b = encode(r);
     assert_int_equal(sbuf_len(b), sizeof(want));
     assert_memory_equal(sbuf_ptr(b), want, sizeof(want));
@@ -201,8 +229,9 @@ static void test_encode_invalid(void **state)
     assert_non_null(b);
     assert_int_equal(sbuf_put(b, "xyz", 3), 0);
 
-    for (int i = 0; i < 14; i++) {
-        _cleanup_(logrec_freep) struct logrec *r = new_rec(3, i >= 9, i >= 9 ? 2 : 0);
+    for (int i = 0; i < 19; i++) {
+        bool stmt = i >= 9 && i != 17; /* case 17 needs a digest record */
+        _cleanup_(logrec_freep) struct logrec *r = new_rec(3, stmt, stmt ? 2 : 0);
         char *big = malloc(LOGREC_MAX_TEXT + 2);
         int want = -EINVAL;
         assert_non_null(big);
@@ -258,6 +287,22 @@ static void test_encode_invalid(void **state)
             free(r->unit);
             r->unit = TAKE_PTR(big);
             break;
+        case 14: /* no signature */
+            r->sig_len = 0;
+            break;
+        case 15: /* signature over the limit */
+            r->sig_len = LOGREC_MAX_SIG + 1;
+            break;
+        case 16: /* no key */
+            free(r->spki);
+            r->spki = NULL;
+            break;
+        case 17: /* a digest record with an envelope hash */
+            r->has_envelope = true;
+            break;
+        case 18: /* a statement record without one (i >= 9: statements) */
+            r->has_envelope = false;
+            break;
         }
         free(big);
         if (i == 12) {
@@ -300,7 +345,7 @@ struct craft {
     const char *exe;
     size_t exe_len; /* 0: strlen */
     const char *key;
-    size_t digest_len, stmt_len, sig_len, subj_hash_len;
+    size_t digest_len, stmt_len, sig_len, subj_hash_len, spki_len, env_len;
     const char *ptype;
     uint32_t nsub_declared;
     size_t nsub_written;
@@ -308,7 +353,7 @@ struct craft {
 };
 
 static const struct craft good_digest = {
-        .version = 1,
+        .version = 2,
         .type = 1,
         .request = 1,
         .hash = 1,
@@ -316,11 +361,13 @@ static const struct craft good_digest = {
         .key = "k",
         .digest_len = 32,
         .stmt_len = 0,
-        .sig_len = 32,
+        .sig_len = 71,
+        .spki_len = 91,
+        .env_len = 0,
         .ptype = "",
 };
 static const struct craft good_stmt = {
-        .version = 1,
+        .version = 2,
         .type = 1,
         .request = 2,
         .hash = 1,
@@ -328,7 +375,9 @@ static const struct craft good_stmt = {
         .key = "k",
         .digest_len = 32,
         .stmt_len = 32,
-        .sig_len = 32,
+        .sig_len = 71,
+        .spki_len = 91,
+        .env_len = 32,
         .subj_hash_len = 32,
         .ptype = "https://in-toto.io/attestation/v1",
         .nsub_declared = 2,
@@ -362,6 +411,8 @@ static struct sbuf *craft_body(const struct craft *c)
         assert_int_equal(sbuf_put_string(b, bytes, c->subj_hash_len), 0);
     }
     assert_int_equal(sbuf_put_string(b, bytes, c->sig_len), 0);
+    assert_int_equal(sbuf_put_string(b, bytes, c->spki_len), 0);
+    assert_int_equal(sbuf_put_string(b, bytes, c->env_len), 0);
     return b;
 }
 
@@ -393,7 +444,8 @@ static void test_decode_malformed(void **state)
         expect_decode(&c, -EBADMSG);                                                               \
     } while (0)
     CASE(good_digest, version, 0);
-    CASE(good_digest, version, 2);
+    CASE(good_digest, version, 1); /* the format before signatures and keys were kept */
+    CASE(good_digest, version, 3);
     CASE(good_digest, type, 0);
     CASE(good_digest, type, 2);
     CASE(good_digest, request, 0);
@@ -406,9 +458,13 @@ static void test_decode_malformed(void **state)
     CASE(good_digest, stmt_len, 32); /* a digest record with a statement hash */
     CASE(good_digest, ptype, "x");   /* ... with a predicate type */
     CASE(good_digest, nsub_declared, 1);
-    CASE(good_digest, sig_len, 31);
-    CASE(good_digest, sig_len, 33);
     CASE(good_digest, sig_len, 0);
+    CASE(good_digest, sig_len, LOGREC_MAX_SIG + 1);
+    CASE(good_digest, spki_len, 0);
+    CASE(good_digest, spki_len, LOGREC_MAX_SPKI + 1);
+    CASE(good_digest, env_len, 32); /* a digest record with an envelope hash */
+    CASE(good_stmt, env_len, 0);    /* a statement record without one */
+    CASE(good_stmt, env_len, 31);
     CASE(good_digest, key, ""); /* a record always names its key */
     CASE(good_stmt, stmt_len, 0);
     CASE(good_stmt, stmt_len, 31);

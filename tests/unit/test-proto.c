@@ -104,7 +104,7 @@ static void rel_failure(void *ret)
 static int dec_signature(struct sbuf *b, void *ret)
 {
     struct sig_res *s = ret;
-    return proto_get_signature(b, &s->sig, &s->len, &s->index);
+    return proto_get_signature(b, &s->sig, &s->len, &s->index, NULL, NULL);
 }
 static void rel_signature(void *ret)
 {
@@ -442,16 +442,21 @@ static void test_replies_round_trip(void **state)
     /* SIGNATURE */
     {
         uint8_t *sig;
-        size_t slen;
+        char *entry;
+        size_t slen, elen;
         uint64_t idx;
-        assert_int_equal(proto_put_signature(out, 13, digest64, 64, 42), 0);
+        static const char ent[] = "{\"apiVersion\":\"0.0.1\"}";
+        assert_int_equal(proto_put_signature(out, 13, digest64, 64, 42, ent, strlen(ent)), 0);
         split_frame(out, HWSIGN_MSG_REPLY | HWSIGN_MSG_SIGN_DIGEST, 13, &pl, &len);
         b = sbuf_from(pl, len);
-        assert_int_equal(proto_get_signature(b, &sig, &slen, &idx), 0);
+        assert_int_equal(proto_get_signature(b, &sig, &slen, &idx, &entry, &elen), 0);
         assert_int_equal(slen, 64);
         assert_int_equal(idx, 42);
         assert_memory_equal(sig, digest64, 64);
+        assert_int_equal(elen, strlen(ent));
+        assert_string_equal(entry, ent);
         free(sig);
+        free(entry);
         sbuf_free(b);
         free(pl);
         sbuf_reset(out);
@@ -612,7 +617,7 @@ static void test_truncation_and_trailing(void **state)
         uint8_t sig71[71];
         memset(sig71, 0x30, sizeof(sig71));
         CHECK_ENCODED(D_SIG, HWSIGN_MSG_REPLY | HWSIGN_MSG_SIGN_DIGEST, 7,
-                      proto_put_signature(out, 7, sig71, sizeof(sig71), 7));
+                      proto_put_signature(out, 7, sig71, sizeof(sig71), 7, NULL, 0));
     }
     CHECK_ENCODED(D_INFO, HWSIGN_MSG_REPLY | HWSIGN_MSG_KEY_INFO, 8,
                   proto_put_key_info(out, HWSIGN_MSG_KEY_INFO, 8, &v));
@@ -789,8 +794,18 @@ static void test_field_limits(void **state)
         assert_int_equal(decode_body(D_SIG, b), -EMSGSIZE);
         sbuf_reset(b);
         assert_int_equal(sbuf_put_string(b, big, HWSIGN_MAX_SIG), 0);
-        assert_int_equal(sbuf_put_u64(b, 1), 0); /* the log index */
+        assert_int_equal(sbuf_put_u64(b, 1), 0);           /* the log index */
+        assert_int_equal(decode_body(D_SIG, b), -EBADMSG); /* no log entry string */
+        sbuf_reset(b);
+        assert_int_equal(sbuf_put_string(b, big, HWSIGN_MAX_SIG), 0);
+        assert_int_equal(sbuf_put_u64(b, 1), 0);
+        assert_int_equal(sbuf_put_string(b, NULL, 0), 0); /* empty log entry */
         assert_int_equal(decode_body(D_SIG, b), 0);
+        sbuf_reset(b);
+        assert_int_equal(sbuf_put_string(b, big, 8), 0);
+        assert_int_equal(sbuf_put_u64(b, 1), 0);
+        assert_int_equal(sbuf_put_string(b, "a\0b", 3), 0); /* NUL inside the entry */
+        assert_int_equal(decode_body(D_SIG, b), -EBADMSG);
     }
     {
         static const uint32_t counts[] = {HWSIGN_MAX_KEYS + 1, 0x10000000u, 0x7fffffffu,
@@ -850,7 +865,10 @@ static void test_encoder_limits(void **state)
     assert_int_equal(proto_put_name_req(out, HWSIGN_MSG_KEY_INFO, 1, NULL), -EMSGSIZE);
     assert_int_equal(proto_put_sign_req(out, 1, "k", 1, 0, big, HWSIGN_MAX_DIGEST + 1), -EMSGSIZE);
     assert_int_equal(proto_put_key_create_req(out, 1, "k", name65, "ecdsa-p256"), -EMSGSIZE);
-    assert_int_equal(proto_put_signature(out, 1, big, HWSIGN_MAX_SIG + 1, 0), -EMSGSIZE);
+    assert_int_equal(proto_put_signature(out, 1, big, HWSIGN_MAX_SIG + 1, 0, NULL, 0), -EMSGSIZE);
+    assert_int_equal(
+            proto_put_signature(out, 1, big, 8, 0, (const char *)big, HWSIGN_MAX_LOG_ENTRY + 1),
+            -EMSGSIZE);
     {
         struct proto_key_view v = sample_view("k", true);
         v.spki = big;

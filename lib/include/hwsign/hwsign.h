@@ -105,6 +105,27 @@ int hwsign_log_checkpoint(struct hwsign_client *c, int fresh, char **ret_note);
 /* Index of the signing-log record of the last signature this client received
  * (hwsign_sign_digest, hwsign_sign_statement), or HWSIGN_LOG_INDEX_NONE. */
 uint64_t hwsign_last_log_index(const struct hwsign_client *c);
+/* That record's transparency-log entry body (docs/log.md; the JSON whose hash is the record's
+ * Merkle leaf), borrowed until the next call on c; "" when the signature was not logged. */
+const char *hwsign_last_log_entry(const struct hwsign_client *c, size_t *ret_len);
+
+/*
+ * Inclusion proof of signing-log record index: a signed checkpoint covering it (the agent
+ * signs a fresh one when its latest does not yet cover the record) and the RFC 9162 proof
+ * against that checkpoint's tree. log_id is SHA-256 of the log key's DER SubjectPublicKeyInfo.
+ * Verify before trusting: the note's signature with the log key, then the proof.
+ * -ENOKEY: no such record, or no log key configured; -ENODEV: no checkpoint can be signed now.
+ */
+struct hwsign_log_proof {
+    uint64_t index;
+    uint64_t tree_size;
+    uint8_t log_id[32];
+    size_t n_hashes;
+    uint8_t (*hashes)[32];
+    char *checkpoint; /* the signed note, NUL-terminated */
+};
+int hwsign_log_proof(struct hwsign_client *c, uint64_t index, struct hwsign_log_proof **ret);
+void hwsign_log_proof_free(struct hwsign_log_proof *p);
 
 /* Key management (admin). backend = instance name from the agent config (NULL/"" = the
  * only one of its kind). alg NULL = "ecdsa-p256". */

@@ -34,7 +34,10 @@
 #define HWSIGN_MAX_PAYLOAD_TYPE 128u          /* DSSE payloadType */
 #define HWSIGN_MAX_BACKENDS     16u           /* configured backend instances */
 
-#define HWSIGN_LOG_INDEX_NONE UINT64_MAX /* in replies: the signature was not logged */
+#define HWSIGN_LOG_INDEX_NONE UINT64_MAX    /* in replies: the signature was not logged */
+#define HWSIGN_MAX_LOG_ENTRY  (8u * 1024u)  /* a signing-log entry body in a signing reply */
+#define HWSIGN_MAX_LOG_PROOF  64u           /* hashes in an inclusion proof */
+#define HWSIGN_MAX_NOTE       (16u * 1024u) /* a signed checkpoint note */
 
 /* Agent-side resource limits (defaults; some can be lowered in the config). */
 #define HWSIGN_MAX_CONNECTIONS 256u /* concurrent client connections */
@@ -56,6 +59,7 @@ enum hwsign_msg_type {
     HWSIGN_MSG_SIGN_DIGEST = 4,
     HWSIGN_MSG_SIGN_STATEMENT = 5, /* in-toto statement -> DSSE envelope (agent computes PAE) */
     HWSIGN_MSG_LOG_CHECKPOINT = 6, /* u8 fresh -> signed checkpoint note */
+    HWSIGN_MSG_LOG_PROOF = 7,      /* u64 index -> checkpoint + inclusion proof of that record */
     HWSIGN_MSG_KEY_CREATE = 16,
     HWSIGN_MSG_KEY_ADD = 17,
     HWSIGN_MSG_KEY_DELETE = 18,
