@@ -816,3 +816,136 @@ int log_verify_proof(int argc, char *argv[])
            PRINTABLE(origin), size, index);
     return CLI_EXIT_OK;
 }
+
+/* ---- trusted root for stock Sigstore verifiers ---- */
+
+static void log_trusted_root_usage(FILE *f)
+{
+    fputs("Usage: hwsign log trusted-root --log-key LOG.pem --origin ORIGIN [-o FILE]\n"
+          "\n"
+          "Print a Sigstore trusted root (dev.sigstore.trustroot.v1.TrustedRoot, JSON) whose\n"
+          "only transparency log is the agent's signing log: baseUrl ORIGIN (the checkpoint\n"
+          "origin, first line of `hwsign log checkpoint`), the log key's DER SPKI, and logId =\n"
+          "SHA-256 of it. Given to @sigstore/verify (toTrustMaterial) with tlogThreshold 1, it\n"
+          "lets a stock verifier check the log entries hwsign bundles carry: the checkpoint's\n"
+          "signature by the log key, and the inclusion proof.\n"
+          "\n"
+          "Options:\n"
+          "  --log-key LOG.pem  the log key's public key (ECDSA P-256, PEM or DER)\n"
+          "  --origin ORIGIN    the log's origin, e.g. hwsign/build1\n"
+          "  -o, --output FILE  write to FILE instead of standard output\n"
+          "  -h, --help         show this help\n",
+          f);
+}
+
+int log_trusted_root(int argc, char *argv[])
+{
+    enum { ARG_LOG_KEY = 0x100, ARG_ORIGIN };
+    static const struct option options[] = {
+            {"help", no_argument, NULL, 'h'},
+            {"log-key", required_argument, NULL, ARG_LOG_KEY},
+            {"origin", required_argument, NULL, ARG_ORIGIN},
+            {"output", required_argument, NULL, 'o'},
+            {},
+    };
+    _cleanup_(json_object_putp) struct json_object *root = NULL;
+    _cleanup_free_ uint8_t *spki = NULL;
+    _cleanup_free_ char *text = NULL;
+    const char *key = NULL, *origin = NULL, *out = NULL;
+    struct json_object *tlogs, *tlog, *pk, *id;
+    uint8_t log_id[32];
+    size_t spki_len = 0, text_len = 0;
+    int c, r, status;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":ho:", options, NULL)) >= 0) {
+        switch (c) {
+        case 'h':
+            log_trusted_root_usage(stdout);
+            return CLI_EXIT_OK;
+        case ARG_LOG_KEY:
+            key = optarg;
+            break;
+        case ARG_ORIGIN:
+            origin = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        default:
+            return log_bad_option("log trusted-root", c, argv);
+        }
+    }
+    if (optind < argc)
+        return log_usage("log trusted-root", "unexpected argument '%s'", argv[optind]);
+    if (!key || !*key || !origin || !*origin)
+        return log_usage("log trusted-root", "--log-key and --origin are required");
+    if (!note_name_valid(origin, strlen(origin)))
+        return log_usage("log trusted-root", "'%s' is not a valid checkpoint origin", origin);
+    status = load_public_key_file(key, &spki, &spki_len);
+    if (status != CLI_EXIT_OK)
+        return status;
+    {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
+        if (spki_parse(spki, spki_len, &pkey) < 0 || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC ||
+            EVP_PKEY_get_bits(pkey) != 256)
+            return log_error(CLI_EXIT_ERROR, "%s is not an ECDSA P-256 public key (the log key)",
+                             key);
+    }
+    r = hash_buffer(HWSIGN_HASH_SHA256, spki, spki_len, log_id, sizeof(log_id));
+    root = json_object_new_object();
+    tlogs = json_object_new_array();
+    tlog = json_object_new_object();
+    pk = json_object_new_object();
+    id = json_object_new_object();
+    if (r < 0 || !root || !tlogs || !tlog || !pk || !id) {
+        json_object_put(tlogs);
+        json_object_put(tlog);
+        json_object_put(pk);
+        json_object_put(id);
+        return log_errno(r < 0 ? r : -ENOMEM, "cannot build the trusted root");
+    }
+    r = fjson_add_string(root, "mediaType",
+                         "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+                         strlen("application/vnd.dev.sigstore.trustedroot+json;version=0.1"));
+    if (r >= 0)
+        r = fjson_add(root, "tlogs", tlogs);
+    if (r >= 0)
+        r = fjson_append(tlogs, tlog);
+    else
+        json_object_put(tlog);
+    if (r >= 0)
+        r = fjson_add_string(tlog, "baseUrl", origin, strlen(origin));
+    if (r >= 0)
+        r = fjson_add_string(tlog, "hashAlgorithm", "SHA2_256", strlen("SHA2_256"));
+    if (r >= 0)
+        r = fjson_add(tlog, "publicKey", pk);
+    else
+        json_object_put(pk);
+    if (r >= 0)
+        r = fjson_add_base64(pk, "rawBytes", spki, spki_len);
+    if (r >= 0)
+        r = fjson_add_string(pk, "keyDetails", "PKIX_ECDSA_P256_SHA_256",
+                             strlen("PKIX_ECDSA_P256_SHA_256"));
+    if (r >= 0)
+        r = fjson_add(tlog, "logId", id);
+    else
+        json_object_put(id);
+    if (r >= 0)
+        r = fjson_add_base64(id, "keyId", log_id, sizeof(log_id));
+    if (r >= 0)
+        r = fjson_add(root, "certificateAuthorities", json_object_new_array());
+    if (r >= 0)
+        r = fjson_add(root, "ctlogs", json_object_new_array());
+    if (r >= 0)
+        r = fjson_add(root, "timestampAuthorities", json_object_new_array());
+    if (r >= 0)
+        r = fjson_serialize(root, &text, &text_len);
+    if (r < 0)
+        return log_errno(r, "cannot build the trusted root");
+    text[text_len] = '\n'; /* the NUL after the text becomes the newline */
+    r = write_output(out && !streq(out, "-") ? out : NULL, text, text_len + 1);
+    if (r < 0)
+        return log_errno(r, "cannot write the trusted root");
+    return CLI_EXIT_OK;
+}

@@ -676,6 +676,7 @@ static void log_usage_text(FILE *f)
           "       hwsign log checkpoint [--new] [--verify-key LOG.pem] [-o FILE] [--json]\n"
           "       hwsign log verify-proof --log-key LOG.pem --checkpoint FILE --index I\n"
           "                               --leaf-hash HASH --proof PROOF.json\n"
+          "       hwsign log trusted-root --log-key LOG.pem --origin ORIGIN [-o FILE]\n"
           "\n"
           "Audit the agent's tamper-evident signing log offline, reading the file directly\n"
           "(default " LOG_DEFAULT_PATH
@@ -690,7 +691,7 @@ int cmd_log(int argc, char *argv[], const struct cli_context *ctx)
 {
     if (argc < 2)
         return log_usage("log", "missing subcommand (verify, search, proof, consistency, "
-                                "checkpoint or verify-proof)");
+                                "checkpoint, verify-proof or trusted-root)");
     if (streq(argv[1], "-h") || streq(argv[1], "--help")) {
         log_usage_text(stdout);
         return CLI_EXIT_OK;
@@ -707,5 +708,7 @@ int cmd_log(int argc, char *argv[], const struct cli_context *ctx)
         return log_checkpoint(argc - 1, argv + 1, ctx);
     if (streq(argv[1], "verify-proof"))
         return log_verify_proof(argc - 1, argv + 1);
+    if (streq(argv[1], "trusted-root"))
+        return log_trusted_root(argc - 1, argv + 1);
     return log_usage("log", "unknown subcommand '%s'", argv[1]);
 }

@@ -71,3 +71,4 @@ int log_proof(int argc, char *argv[]);
 int log_consistency(int argc, char *argv[]);
 int log_checkpoint(int argc, char *argv[], const struct cli_context *ctx);
 int log_verify_proof(int argc, char *argv[]);
+int log_trusted_root(int argc, char *argv[]);

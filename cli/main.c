@@ -50,6 +50,8 @@ static void usage(FILE *f)
           "  log checkpoint [--new] [--verify-key LOG.pem]      the agent's signed checkpoint\n"
           "  log verify-proof --log-key LOG.pem --checkpoint FILE --index I --leaf-hash HASH\n"
           "                   --proof PROOF.json                check a proof without the log\n"
+          "  log trusted-root --log-key LOG.pem --origin ORIGIN  Sigstore trusted root for the "
+          "log\n"
           "Most commands take --json for one machine-readable JSON document on stdout.\n"
           "Run 'hwsign COMMAND --help' for the options of a command.\n"
           "\n"

@@ -7,13 +7,18 @@
 //
 // usage: node verify-bundle.js PUB.pem BUNDLE.json [ARTIFACT]
 //   ARTIFACT is required for messageSignature bundles and ignored for dsseEnvelope ones.
+// Environment: TRUSTED_ROOT=FILE uses that Sigstore trusted root (JSON, e.g. from `hwsign log
+// trusted-root`) through @sigstore/verify's toTrustMaterial instead of the empty one, and
+// TLOG_THRESHOLD=N requires N verified transparency-log entries (default 0).
 // Prints one line, "OK <kind>" or "REJECTED <error code or message>"; exits 0 verified,
 // 1 rejected, 2 usage.
 'use strict';
 const fs = require('fs');
 const crypto = require('crypto');
 const { bundleFromJSON } = require('@sigstore/bundle');
-const { Verifier, toSignedEntity, VerificationError } = require('@sigstore/verify');
+const { Verifier, toSignedEntity, toTrustMaterial, VerificationError } =
+  require('@sigstore/verify');
+const { TrustedRoot } = require('@sigstore/protobuf-specs');
 
 const [pubPath, bundlePath, artifactPath] = process.argv.slice(2);
 if (!pubPath || !bundlePath) {
@@ -25,17 +30,23 @@ try {
   const pub = crypto.createPublicKey(fs.readFileSync(pubPath));
   const pinned = crypto.createHash('sha256')
     .update(pub.export({ type: 'spki', format: 'der' })).digest('hex');
-  const trust = {
-    certificateAuthorities: [], timestampAuthorities: [], tlogs: [], ctlogs: [],
-    publicKey: (hint) => {
-      if (hint !== pinned) {
-        throw new VerificationError({ code: 'PUBLIC_KEY_ERROR', message: `unknown hint ${hint}` });
-      }
-      return { publicKey: pub, validFor: () => true };
-    },
+  const keyFinder = (hint) => {
+    if (hint !== pinned) {
+      throw new VerificationError({ code: 'PUBLIC_KEY_ERROR', message: `unknown hint ${hint}` });
+    }
+    return { publicKey: pub, validFor: () => true };
   };
-  const verifier = new Verifier(trust,
-    { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 });
+  const trust = process.env.TRUSTED_ROOT
+    ? toTrustMaterial(TrustedRoot.fromJSON(
+      JSON.parse(fs.readFileSync(process.env.TRUSTED_ROOT, 'utf8'))), keyFinder)
+    : {
+      certificateAuthorities: [], timestampAuthorities: [], tlogs: [], ctlogs: [],
+      publicKey: keyFinder,
+    };
+  const verifier = new Verifier(trust, {
+    tlogThreshold: Number(process.env.TLOG_THRESHOLD || 0), ctlogThreshold: 0,
+    timestampThreshold: 0,
+  });
   const bundle = bundleFromJSON(JSON.parse(fs.readFileSync(bundlePath, 'utf8')));
   const kind = bundle.content.$case;
   const artifact = kind === 'messageSignature' && artifactPath
