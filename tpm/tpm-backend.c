@@ -15,6 +15,7 @@
 
 #include "fd-util.h"
 #include "tpm-backend.h"
+#include "tpm-certify.h"
 #include "parse.h"
 #include "tpm-context.h"
 #include "tpm-key.h"
@@ -583,34 +584,44 @@ int tpm_backend_create_ak(struct key_backend *kb, const char *name, char **ret_l
                                    ret_spki_len));
 }
 
-/* Loads the AK for this one quote (it never enters the signing-key LRU) and flushes it. */
-static int quote_locked(struct tpm_backend *b, const char *locator, const TPML_PCR_SELECTION *sel,
-                        const uint8_t *nonce, struct tpm_quote **ret)
+/* Reads the AK at locator (ret_kf) and loads it; it never enters the signing-key LRU. */
+static int ak_load(struct tpm_backend *b, const char *locator, struct tpm_keyfile *ret_kf,
+                   ESYS_TR *ret_ak)
 {
     _cleanup_free_ char *canon = NULL;
-    ESYS_TR ak = ESYS_TR_NONE;
-    struct tpm_keyfile kf;
     int r;
 
     r = tpm_store_canon(&b->ctx, locator, &canon);
     if (r < 0)
         return r;
-    r = tpm_store_read(&b->ctx, canon, &kf);
+    r = tpm_store_read(&b->ctx, canon, ret_kf);
     if (r < 0)
         return r;
-    if (tpm_quote_check_ak(&kf.pub.publicArea) < 0)
+    if (tpm_quote_check_ak(&ret_kf->pub.publicArea) < 0)
         return tpm_context_failf(&b->ctx, -EOPNOTSUPP,
                                  "key %s is not an attestation key (restricted ECDSA P-256 "
                                  "signing key, noDA, empty auth)",
                                  canon);
     keys_trim(b, TPM_MAX_LOADED_KEYS - 1); /* a free object slot for the AK */
-    r = tpm_key_load(&b->ctx, b->srk, &kf, &ak);
+    r = tpm_key_load(&b->ctx, b->srk, ret_kf, ret_ak);
     if (r == -ENOKEY) {
         char why[TPM_ERR_MAX];
         memcpy(why, b->ctx.err, sizeof(why));
         return tpm_context_failf(&b->ctx, r, "key file %s does not load on this TPM (%s)", canon,
                                  why);
     }
+    return r;
+}
+
+/* Loads the AK for this one quote and flushes it. */
+static int quote_locked(struct tpm_backend *b, const char *locator, const TPML_PCR_SELECTION *sel,
+                        const uint8_t *nonce, struct tpm_quote **ret)
+{
+    ESYS_TR ak = ESYS_TR_NONE;
+    struct tpm_keyfile kf;
+    int r;
+
+    r = ak_load(b, locator, &kf, &ak);
     if (r < 0)
         return r;
     r = tpm_quote_make(&b->ctx, ak, &kf.pub.publicArea, sel, nonce, ret);
@@ -635,6 +646,70 @@ int tpm_backend_quote(struct key_backend *kb, const char *ak_locator, const char
     if (r < 0)
         return r;
     return op_end(b, quote_locked(b, ak_locator, &sel, nonce, ret));
+}
+
+/* ---- key certification (tpm.h, tpm-certify.h) ------------------------------------------- */
+
+/*
+ * The key (read for its public area, kept in the LRU) and then the AK are loaded: SRK, key and
+ * AK fill the TPM_MAX_TRANSIENT slots, so the AK's load trims the LRU to the key, the most
+ * recently used entry. The AK is flushed afterwards.
+ */
+static int certify_locked(struct tpm_backend *b, const char *ak_locator, const char *key_locator,
+                          const uint8_t *nonce, struct tpm_certify **ret)
+{
+    _cleanup_free_ char *canon = NULL;
+    ESYS_TR ak = ESYS_TR_NONE, obj;
+    struct tpm_keyfile kf, akf;
+    struct loaded_key *k;
+    enum hwsign_alg alg;
+    int r;
+
+    r = tpm_store_canon(&b->ctx, key_locator, &canon);
+    if (r < 0)
+        return r;
+    r = tpm_store_read(&b->ctx, canon, &kf);
+    if (r < 0)
+        return r;
+    if (tpm_key_check_public(&kf.pub.publicArea, &alg) < 0 ||
+        tpm_certify_check_object(&kf.pub.publicArea) < 0)
+        return tpm_context_failf(&b->ctx, -EOPNOTSUPP,
+                                 "key %s is not a noDA, empty-auth signing key of a supported "
+                                 "algorithm",
+                                 canon);
+    k = key_find(b, canon);
+    if (!k) {
+        r = key_load(b, canon, &kf, alg, &k);
+        if (r < 0)
+            return r;
+    }
+    obj = k->handle; /* k may move in keys[] when ak_load() trims the LRU; the handle stays */
+    r = ak_load(b, ak_locator, &akf, &ak);
+    if (r < 0)
+        return r;
+    r = tpm_certify_make(&b->ctx, ak, &akf.pub.publicArea, obj, &kf.pub.publicArea, nonce, ret);
+    tpm_context_flush(&b->ctx, &ak);
+    if (r == -ENOKEY) /* the key's handle gone behind our back: reload next time */
+        for (size_t i = 0; i < b->n_keys; i++)
+            if (b->keys[i].handle == obj) {
+                key_evict(b, i);
+                break;
+            }
+    return r;
+}
+
+int tpm_backend_certify(struct key_backend *kb, const char *ak_locator, const char *key_locator,
+                        const uint8_t nonce[static TPM_QUOTE_NONCE_LEN], struct tpm_certify **ret)
+{
+    struct tpm_backend *b = to_tpm(kb);
+    int r;
+
+    if (!ak_locator || !key_locator || !nonce || !ret)
+        return tpm_context_failf(&b->ctx, -EINVAL, "missing argument");
+    r = op_begin(b);
+    if (r < 0)
+        return r;
+    return op_end(b, certify_locked(b, ak_locator, key_locator, nonce, ret));
 }
 
 /* ---- test and diagnostic hooks (tpm-backend.h) --------------------------------------------- */

@@ -101,3 +101,44 @@ static inline void tpm_quote_freep(struct tpm_quote **q)
 {
     *q = tpm_quote_free(*q);
 }
+
+/* ---- key certification (tpm-certify.c) --------------------------------------------------- */
+
+/* A checked TPM2_Certify result: opaque, owned by the caller, freed with tpm_certify_free(). */
+struct tpm_certify;
+
+/*
+ * Proves that the signing key at key_locator lives in this TPM: TPM2_Certify of the key by the
+ * AK at ak_locator (see tpm_backend_create_ak), qualifyingData = nonce; see tpm-certify.h for
+ * the checks made before anything is returned. The key enters the signing-key LRU as for a
+ * sign; the AK is loaded for the call and flushed afterwards. -ENOKEY if a key file is missing
+ * or does not load on this TPM, -EOPNOTSUPP if ak_locator is not an AK or key_locator is not a
+ * signing key of ours (an AK cannot be certified this way), -EINVAL for a missing argument,
+ * -ENODEV, -EIO if the TPM's answer does not check out, other TPM codes mapped by tpm-rc.h;
+ * the reason is in last_error(). Worker thread only. *ret only on success.
+ */
+int tpm_backend_certify(struct key_backend *kb, const char *ak_locator, const char *key_locator,
+                        const uint8_t nonce[static TPM_QUOTE_NONCE_LEN], struct tpm_certify **ret);
+
+/*
+ * Accessors: the returned buffers belong to cert and live as long as it. Together with the AK's
+ * SPKI they are the proof lib/format/tpm-attest.h verifies offline:
+ *   attest         marshalled TPMS_ATTEST (TPM2B_ATTEST contents, no size), TPM_ST_ATTEST_CERTIFY
+ *   signature      marshalled TPMT_SIGNATURE (ECDSA / SHA-256 by the AK); signature_der: the same
+ *                  as DER ECDSA, `openssl dgst -sha256 -verify ak.pem -signature SIG ATTEST`
+ *   name           the certified key's Name: nameAlg (2 bytes) || SHA-256(public)
+ *   public         the certified key's marshalled TPMT_PUBLIC (TPM2B_PUBLIC contents, no size),
+ *                  from which a verifier recomputes the Name and the key's SPKI
+ */
+const uint8_t *tpm_certify_attest(const struct tpm_certify *cert, size_t *ret_len);
+const uint8_t *tpm_certify_signature(const struct tpm_certify *cert, size_t *ret_len);
+const uint8_t *tpm_certify_signature_der(const struct tpm_certify *cert, size_t *ret_len);
+const uint8_t *tpm_certify_name(const struct tpm_certify *cert, size_t *ret_len);
+const uint8_t *tpm_certify_public(const struct tpm_certify *cert, size_t *ret_len);
+
+/* Accepts NULL; returns NULL. */
+struct tpm_certify *tpm_certify_free(struct tpm_certify *cert);
+static inline void tpm_certify_freep(struct tpm_certify **cert)
+{
+    *cert = tpm_certify_free(*cert);
+}

@@ -1,0 +1,13 @@
+# TPM2_Certify of signing keys by the attestation key (tpm/tpm-certify.c) and the offline
+# verifier of its proofs (lib/format/tpm-attest.c).
+if(TARGET hwsign_tpm)
+  # The pure verifier on proofs built with tss2-mu and signed by OpenSSL keys: no TPM.
+  hwsign_unit_test(test-tpm-attest SOURCES test-tpm-attest.c LIBS hwsign_format PkgConfig::TSS2)
+  # A real swtpm (label "integration"; skips when swtpm is not installed): certify, then check
+  # with our verifier, tpm2_print and openssl dgst.
+  hwsign_unit_test(test-tpm-certify SOURCES test-tpm-certify.c LIBS hwsign_tpm hwsign_format)
+  set_tests_properties(unit/test-tpm-certify PROPERTIES LABELS integration TIMEOUT 300)
+  foreach(t test-tpm-attest test-tpm-certify)
+    target_compile_definitions(${t} PRIVATE _GNU_SOURCE)
+  endforeach()
+endif()
