@@ -65,6 +65,10 @@ int handle_sign_digest(struct agent *a, struct conn *c, uint32_t id, struct sbuf
 int handle_sign_statement(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 int handle_log_checkpoint(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 int handle_log_proof(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+/* handle-tpm.c: evidence from the TPM attestation key. */
+int handle_tpm_quote(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+int handle_key_certify(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+void handle_tpm_job_done(struct agent *a, struct conn *c, struct job *j);
 /* SIGN_STATEMENT: build j->envelope from the signature (once; before it is logged). */
 int sign_job_envelope(struct job *j);
 /* A checkpoint signing job finished (handle-log.c). */

@@ -241,7 +241,7 @@ static void sign_done(struct agent *a, struct conn *c, struct job *j)
         return;
     }
     f.msgid = LOG_ID_SIGNED;
-    if (j->req_type == HWSIGN_MSG_SIGN_STATEMENT) {
+    if (j->req_type == HWSIGN_MSG_SIGN_STATEMENT || j->req_type == HWSIGN_MSG_SIGN_PROVENANCE) {
         int r = sign_job_envelope(j);
         log_event(LOG_INFO, &f, "signed an in-toto statement (%s, %zu subject(s)) with key '%s'",
                   j->predicate_type, j->n_subjects, j->key);
@@ -250,8 +250,8 @@ static void sign_done(struct agent *a, struct conn *c, struct job *j)
         if (r < 0)
             conn_reply_error(a, c, j->req_id, r, "cannot build the DSSE envelope: %s",
                              strerror(-r));
-        else if (proto_put_envelope(c->out, j->req_id, j->envelope, j->envelope_len, j->log_seq,
-                                    j->log_entry, j->log_entry_len) < 0)
+        else if (proto_put_envelope(c->out, j->req_type, j->req_id, j->envelope, j->envelope_len,
+                                    j->log_seq, j->log_entry, j->log_entry_len) < 0)
             c->close_after_flush = true;
         return;
     }
@@ -273,6 +273,8 @@ void handle_job_done(struct agent *a, struct conn *c, struct job *j)
         c->busy = false;
     if (j->kind == JOB_SIGN)
         sign_done(a, c, j);
+    else if (j->kind == JOB_CALL)
+        handle_tpm_job_done(a, c, j);
     else
         handle_key_job_done(a, c, j);
     if (c && conn_by_id(a, id))

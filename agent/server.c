@@ -261,7 +261,8 @@ static void on_signal(struct agent *a)
 /* A signing-log record for a finished signature job. */
 static int log_job(struct agent *a, struct job *j)
 {
-    bool statement = j->req_type == HWSIGN_MSG_SIGN_STATEMENT;
+    bool statement =
+            j->req_type == HWSIGN_MSG_SIGN_STATEMENT || j->req_type == HWSIGN_MSG_SIGN_PROVENANCE;
     struct timespec ts;
     struct logrec r = {
             .uid = j->peer_uid,

@@ -61,6 +61,8 @@ struct job *job_free(struct job *j)
     free(j->keyid);
     free(j->predicate_type);
     free(j->key_spki);
+    if (j->out_obj && j->out_obj_free)
+        j->out_obj_free(j->out_obj);
     free(j->log_entry);
     free(j->envelope);
     for (size_t i = 0; j->subjects && i < j->n_subjects; i++)
@@ -166,6 +168,8 @@ static int run_op(struct worker *w, struct job *j)
                            &j->out_spki_len);
     case JOB_DESTROY:
         return ops->destroy(w->b, j->locator);
+    case JOB_CALL:
+        return j->call ? j->call(w->b, j) : -EINVAL;
     }
     return -EINVAL;
 }

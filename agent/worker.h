@@ -25,7 +25,12 @@
 #define WORKER_RETRY_MAX_MS 4000u
 #define WORKER_ERRMSG       256u
 
-enum job_kind { JOB_SIGN, JOB_CREATE, JOB_IMPORT, JOB_DESTROY };
+/* JOB_CALL runs j->call on the worker thread: backend-specific operations (TPM quotes and
+ * certifications) that are not key_backend ops; it leaves its result in j->out_obj. */
+enum job_kind { JOB_SIGN, JOB_CREATE, JOB_IMPORT, JOB_DESTROY, JOB_CALL };
+
+struct job;
+typedef int (*job_call_fn)(struct key_backend *b, struct job *j);
 
 struct job {
     enum job_kind kind;
@@ -80,6 +85,11 @@ struct job {
     uint8_t *out_spki;
     size_t out_spki_len;
     enum hwsign_alg out_alg;
+    /* JOB_CALL */
+    job_call_fn call;
+    char aux[HWSIGN_MAX_URI + 1]; /* a second locator (the TPM attestation key) */
+    void *out_obj;                /* the call's result, freed with out_obj_free */
+    void (*out_obj_free)(void *obj);
 
     struct job *next;
 };

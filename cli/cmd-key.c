@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "cmd-key-attest.h"
 #include "main.h"
 #include "output.h"
 #include "parse.h"
@@ -31,6 +32,11 @@ static void key_usage(FILE *f)
           "                  export the public key\n"
           "  delete NAME [--destroy --yes]\n"
           "                  remove a key from the agent (--destroy: also from the device)\n"
+          "  ak [-o AK.pem]  the TPM attestation key's public key (created on first use)\n"
+          "  attest NAME [-o PROOF.json] [--nonce HEX]\n"
+          "                  TPM2_Certify proof that TPM key NAME lives in the agent's TPM\n"
+          "  verify-attestation --ak AK.pem --key PUB.pem [--nonce HEX] PROOF.json\n"
+          "                  verify such a proof offline\n"
           "\n"
           "Run 'hwsign key COMMAND --help' for the options of a command.\n",
           f);
@@ -592,14 +598,22 @@ static int key_delete(int argc, char *argv[], const struct cli_context *ctx)
 }
 
 static const struct cli_command key_commands[] = {
-        {"create", key_create}, {"add", key_add},       {"list", key_list},
-        {"show", key_show},     {"export", key_export}, {"delete", key_delete},
+        {"create", key_create},
+        {"add", key_add},
+        {"list", key_list},
+        {"show", key_show},
+        {"export", key_export},
+        {"delete", key_delete},
+        {"ak", key_ak},
+        {"attest", key_attest},
+        {"verify-attestation", key_verify_attestation},
 };
 
 int cmd_key(int argc, char *argv[], const struct cli_context *ctx)
 {
     if (argc < 2)
-        return log_usage("key", "missing command (create, add, list, show, export or delete)");
+        return log_usage("key", "missing command (create, add, list, show, export, delete, ak, "
+                                "attest or verify-attestation)");
     if (streq(argv[1], "-h") || streq(argv[1], "--help")) {
         key_usage(stdout);
         return CLI_EXIT_OK;

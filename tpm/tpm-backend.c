@@ -648,6 +648,26 @@ int tpm_backend_quote(struct key_backend *kb, const char *ak_locator, const char
     return op_end(b, quote_locked(b, ak_locator, &sel, nonce, ret));
 }
 
+int tpm_backend_ak_public(struct key_backend *kb, const char *ak_locator, uint8_t **ret_spki,
+                          size_t *ret_spki_len)
+{
+    struct tpm_backend *b = to_tpm(kb);
+    _cleanup_free_ char *canon = NULL;
+    struct tpm_keyfile kf;
+    int r;
+
+    if (!ak_locator || !ret_spki || !ret_spki_len)
+        return tpm_context_failf(&b->ctx, -EINVAL, "missing argument");
+    r = tpm_store_canon(&b->ctx, ak_locator, &canon);
+    if (r >= 0)
+        r = tpm_store_read(&b->ctx, canon, &kf);
+    if (r < 0)
+        return r;
+    if (tpm_quote_check_ak(&kf.pub.publicArea) < 0)
+        return tpm_context_failf(&b->ctx, -EOPNOTSUPP, "key %s is not an attestation key", canon);
+    return tpm_quote_ak_spki(&kf.pub.publicArea, ret_spki, ret_spki_len);
+}
+
 /* ---- key certification (tpm.h, tpm-certify.h) ------------------------------------------- */
 
 /*

@@ -64,6 +64,13 @@ int tpm_backend_create_ak(struct key_backend *kb, const char *name, char **ret_l
                           uint8_t **ret_spki, size_t *ret_spki_len);
 
 /*
+ * The DER SPKI of the AK at ak_locator, read from its key file (no TPM command). -ENOENT
+ * missing file, -EOPNOTSUPP not an AK as tpm_backend_create_ak makes them.
+ */
+int tpm_backend_ak_public(struct key_backend *kb, const char *ak_locator, uint8_t **ret_spki,
+                          size_t *ret_spki_len);
+
+/*
  * Quotes the PCRs named by pcr_selection (NULL: TPM_QUOTE_DEFAULT_SELECTION; syntax in
  * tpm-quote.h, e.g. "sha256:0,1,2" or "sha256:0-7") with the AK at ak_locator, qualifyingData
  * = nonce. The AK is loaded for the call and flushed afterwards. -EINVAL for a bad selection,

@@ -15,6 +15,7 @@
 #include "crypto.h"
 #include "fd-util.h"
 #include "proto.h"
+#include "proto-attest.h"
 #include "sbuf.h"
 
 #define CLIENT_DEFAULT_SOCKET "/run/hwsign/agent.sock"
@@ -374,6 +375,50 @@ int hwsign_sign_statement(struct hwsign_client *c, const char *key, const char *
     forget_log_entry(c);
     r = proto_get_statement_reply(body, ret_envelope, ret_len, &c->last_log_index,
                                   &c->last_log_entry, &c->last_log_entry_len);
+    return r < 0 ? decode_failed(c, r) : 0;
+}
+
+int hwsign_sign_provenance(struct hwsign_client *c, const char *key, const char *claims,
+                           size_t claims_len, char **ret_envelope, size_t *ret_len)
+{
+    _cleanup_(sbuf_freep) struct sbuf *body = NULL;
+    int r = CALL(c, HWSIGN_MSG_SIGN_PROVENANCE, &body,
+                 proto_put_sign_provenance_req(out, id, key, claims, claims_len));
+    if (r < 0)
+        return r;
+    forget_log_entry(c);
+    r = proto_get_statement_reply(body, ret_envelope, ret_len, &c->last_log_index,
+                                  &c->last_log_entry, &c->last_log_entry_len);
+    return r < 0 ? decode_failed(c, r) : 0;
+}
+
+int hwsign_tpm_quote(struct hwsign_client *c, const uint8_t nonce[32], const char *selection,
+                     struct hwsign_tpm_evidence **ret)
+{
+    _cleanup_(sbuf_freep) struct sbuf *body = NULL;
+    int r;
+
+    if (!nonce || !ret)
+        return -EINVAL;
+    r = CALL(c, HWSIGN_MSG_TPM_QUOTE, &body, proto_put_tpm_quote_req(out, id, nonce, selection));
+    if (r < 0)
+        return r;
+    r = proto_get_tpm_evidence(body, HWSIGN_MSG_TPM_QUOTE, ret);
+    return r < 0 ? decode_failed(c, r) : 0;
+}
+
+int hwsign_key_certify(struct hwsign_client *c, const char *key, const uint8_t nonce[32],
+                       struct hwsign_tpm_evidence **ret)
+{
+    _cleanup_(sbuf_freep) struct sbuf *body = NULL;
+    int r;
+
+    if (!key || !nonce || !ret)
+        return -EINVAL;
+    r = CALL(c, HWSIGN_MSG_KEY_CERTIFY, &body, proto_put_key_certify_req(out, id, key, nonce));
+    if (r < 0)
+        return r;
+    r = proto_get_tpm_evidence(body, HWSIGN_MSG_KEY_CERTIFY, ret);
     return r < 0 ? decode_failed(c, r) : 0;
 }
 

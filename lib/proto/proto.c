@@ -85,6 +85,11 @@ static int abandon(struct sbuf *out, size_t mark, int r)
     return r;
 }
 
+int proto_abandon(struct sbuf *out, size_t mark, int r)
+{
+    return abandon(out, mark, r);
+}
+
 static const struct {
     uint32_t code;
     int err;
@@ -314,6 +319,11 @@ static int get_name(struct sbuf *b, char name[static HWSIGN_MAX_NAME + 1], bool 
     return 0;
 }
 
+int proto_get_name(struct sbuf *body, char name[static HWSIGN_MAX_NAME + 1])
+{
+    return get_name(body, name, false);
+}
+
 int proto_get_empty(struct sbuf *body)
 {
     return sbuf_expect_end(body);
@@ -456,15 +466,17 @@ int proto_put_signature(struct sbuf *out, uint32_t id, const uint8_t *sig, size_
     return proto_end(out, mark);
 }
 
-int proto_put_envelope(struct sbuf *out, uint32_t id, const char *json, size_t len,
-                       uint64_t log_index, const char *entry, size_t entry_len)
+int proto_put_envelope(struct sbuf *out, uint8_t req_type, uint32_t id, const char *json,
+                       size_t len, uint64_t log_index, const char *entry, size_t entry_len)
 {
     size_t mark;
     int r;
 
+    if (req_type != HWSIGN_MSG_SIGN_STATEMENT && req_type != HWSIGN_MSG_SIGN_PROVENANCE)
+        return -EINVAL;
     if (entry_len > HWSIGN_MAX_LOG_ENTRY)
         return -EMSGSIZE;
-    r = proto_begin(out, HWSIGN_MSG_REPLY | HWSIGN_MSG_SIGN_STATEMENT, id, &mark);
+    r = proto_begin(out, HWSIGN_MSG_REPLY | req_type, id, &mark);
     if (r < 0)
         return r;
     r = sbuf_put_string(out, json, len);

@@ -32,6 +32,10 @@ int proto_get_header(struct sbuf *body, uint8_t *ret_type, uint32_t *ret_id);
 int proto_begin(struct sbuf *out, uint8_t type, uint32_t id, size_t *ret_mark);
 /* Patch the frame length. -EMSGSIZE (and the frame removed) if the body exceeds the limit. */
 int proto_end(struct sbuf *out, size_t mark);
+/* Drops the frame begun at mark after an encoding error; returns r. */
+int proto_abandon(struct sbuf *out, size_t mark, int r);
+/* A key-name field (valid characters, not empty). */
+int proto_get_name(struct sbuf *body, char name[static HWSIGN_MAX_NAME + 1]);
 
 /* Error codes <-> errno. */
 int proto_error_to_errno(uint32_t code);
@@ -106,8 +110,9 @@ int proto_put_string_reply(struct sbuf *out, uint8_t req_type, uint32_t id, cons
                            size_t len);
 int proto_put_log_checkpoint_req(struct sbuf *out, uint32_t id, bool fresh);
 /* SIGN_STATEMENT reply: the DSSE envelope JSON and its log record index. */
-int proto_put_envelope(struct sbuf *out, uint32_t id, const char *json, size_t len,
-                       uint64_t log_index, const char *entry, size_t entry_len);
+/* SIGN_STATEMENT or SIGN_PROVENANCE (req_type) reply. */
+int proto_put_envelope(struct sbuf *out, uint8_t req_type, uint32_t id, const char *json,
+                       size_t len, uint64_t log_index, const char *entry, size_t entry_len);
 int proto_put_key_info(struct sbuf *out, uint8_t req_type, uint32_t id,
                        const struct proto_key_view *k);
 /* List reply: call begin, then add each key, then proto_end. */

@@ -78,7 +78,7 @@ for n in (0, 1, 4):
 
 # Unknown and reply-only types: explicit unsupported, the connection stays usable.
 s = conn()
-for t in (0, 9, 0x55, 0x7f, 0x80, 0x84, 0xff):
+for t in (0, 11, 0x55, 0x7f, 0x80, 0x84, 0xff):
     s.sendall(frame(t, 7))
     rt, rid, code, _ = read_reply(s)
     check(rt == FAILURE and rid == 7 and code == 2, f"type {t:#x}: unsupported")

@@ -531,6 +531,9 @@ static bool known_request(unsigned t)
     case HWSIGN_MSG_SIGN_STATEMENT:
     case HWSIGN_MSG_LOG_CHECKPOINT:
     case HWSIGN_MSG_LOG_PROOF:
+    case HWSIGN_MSG_SIGN_PROVENANCE:
+    case HWSIGN_MSG_TPM_QUOTE:
+    case HWSIGN_MSG_KEY_CERTIFY:
     case HWSIGN_MSG_KEY_CREATE:
     case HWSIGN_MSG_KEY_ADD:
     case HWSIGN_MSG_KEY_DELETE:

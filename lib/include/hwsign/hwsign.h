@@ -127,6 +127,45 @@ struct hwsign_log_proof {
 int hwsign_log_proof(struct hwsign_client *c, uint64_t index, struct hwsign_log_proof **ret);
 void hwsign_log_proof_free(struct hwsign_log_proof *p);
 
+/*
+ * Measured provenance: claims is a JSON object stating what the client ran and read and what
+ * it produced (docs/provenance.md: externalParameters, resolvedDependencies, subjects,
+ * startedOn, finishedOn). The agent adds what it observes itself about the caller and the host,
+ * builds the in-toto Statement with the SLSA Provenance v1 predicate, signs it with key (its
+ * policy must allow the SLSA predicate type), logs it and returns the DSSE envelope.
+ */
+int hwsign_sign_provenance(struct hwsign_client *c, const char *key, const char *claims,
+                           size_t claims_len, char **ret_envelope, size_t *ret_len);
+
+/*
+ * TPM evidence from the agent's attestation key (AK): a TPM2_Quote (hwsign_tpm_quote: PCR
+ * values of selection, NULL = "sha256:0-7", with qualifyingData = nonce) or a TPM2_Certify of
+ * one of the agent's TPM keys (hwsign_key_certify). The byte strings are in the forms
+ * tpm2_checkquote reads (attest: TPMS_ATTEST; sig: TPMT_SIGNATURE; sig_der: DER ECDSA; pcrs:
+ * tpm2_quote -o serialized PCR file; key_public: TPMT_PUBLIC); ak_spki is the AK's DER SPKI,
+ * which a verifier must pin from a trusted source. Absent members are NULL/0.
+ */
+struct hwsign_tpm_evidence {
+    uint8_t *attest;
+    size_t attest_len;
+    uint8_t *sig;
+    size_t sig_len;
+    uint8_t *sig_der;
+    size_t sig_der_len;
+    uint8_t *pcrs; /* quote */
+    size_t pcrs_len;
+    char *selection;     /* quote: the normalised PCR selection */
+    uint8_t *key_public; /* certify */
+    size_t key_public_len;
+    uint8_t *ak_spki;
+    size_t ak_spki_len;
+};
+int hwsign_tpm_quote(struct hwsign_client *c, const uint8_t nonce[32], const char *selection,
+                     struct hwsign_tpm_evidence **ret);
+int hwsign_key_certify(struct hwsign_client *c, const char *key, const uint8_t nonce[32],
+                       struct hwsign_tpm_evidence **ret);
+void hwsign_tpm_evidence_free(struct hwsign_tpm_evidence *e);
+
 /* Key management (admin). backend = instance name from the agent config (NULL/"" = the
  * only one of its kind). alg NULL = "ecdsa-p256". */
 int hwsign_key_create(struct hwsign_client *c, const char *name, const char *backend,

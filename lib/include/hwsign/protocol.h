@@ -34,10 +34,14 @@
 #define HWSIGN_MAX_PAYLOAD_TYPE 128u          /* DSSE payloadType */
 #define HWSIGN_MAX_BACKENDS     16u           /* configured backend instances */
 
-#define HWSIGN_LOG_INDEX_NONE UINT64_MAX    /* in replies: the signature was not logged */
-#define HWSIGN_MAX_LOG_ENTRY  (8u * 1024u)  /* a signing-log entry body in a signing reply */
-#define HWSIGN_MAX_LOG_PROOF  64u           /* hashes in an inclusion proof */
-#define HWSIGN_MAX_NOTE       (16u * 1024u) /* a signed checkpoint note */
+#define HWSIGN_LOG_INDEX_NONE    UINT64_MAX    /* in replies: the signature was not logged */
+#define HWSIGN_MAX_LOG_ENTRY     (8u * 1024u)  /* a signing-log entry body in a signing reply */
+#define HWSIGN_MAX_LOG_PROOF     64u           /* hashes in an inclusion proof */
+#define HWSIGN_MAX_NOTE          (16u * 1024u) /* a signed checkpoint note */
+#define HWSIGN_MAX_CLAIMS        HWSIGN_MAX_STATEMENT /* SIGN_PROVENANCE claims (JSON) */
+#define HWSIGN_NONCE_LEN         32u                  /* TPM qualifyingData (a SHA-256) */
+#define HWSIGN_MAX_PCR_SELECTION 256u                 /* "sha256:0-7+sha1:0,1" */
+#define HWSIGN_MAX_TPM_BLOB      (8u * 1024u) /* an attestation, signature, PCR file or public area */
 
 /* Agent-side resource limits (defaults; some can be lowered in the config). */
 #define HWSIGN_MAX_CONNECTIONS 256u /* concurrent client connections */
@@ -57,9 +61,12 @@ enum hwsign_msg_type {
     HWSIGN_MSG_LIST_KEYS = 2,
     HWSIGN_MSG_KEY_INFO = 3,
     HWSIGN_MSG_SIGN_DIGEST = 4,
-    HWSIGN_MSG_SIGN_STATEMENT = 5, /* in-toto statement -> DSSE envelope (agent computes PAE) */
-    HWSIGN_MSG_LOG_CHECKPOINT = 6, /* u8 fresh -> signed checkpoint note */
-    HWSIGN_MSG_LOG_PROOF = 7,      /* u64 index -> checkpoint + inclusion proof of that record */
+    HWSIGN_MSG_SIGN_STATEMENT = 5,  /* in-toto statement -> DSSE envelope (agent computes PAE) */
+    HWSIGN_MSG_LOG_CHECKPOINT = 6,  /* u8 fresh -> signed checkpoint note */
+    HWSIGN_MSG_LOG_PROOF = 7,       /* u64 index -> checkpoint + inclusion proof of that record */
+    HWSIGN_MSG_SIGN_PROVENANCE = 8, /* build claims -> SLSA provenance the agent completes */
+    HWSIGN_MSG_TPM_QUOTE = 9,       /* nonce + PCR selection -> TPM2_Quote by the agent's AK */
+    HWSIGN_MSG_KEY_CERTIFY = 10,    /* key + nonce -> TPM2_Certify of a TPM key by the AK */
     HWSIGN_MSG_KEY_CREATE = 16,
     HWSIGN_MSG_KEY_ADD = 17,
     HWSIGN_MSG_KEY_DELETE = 18,
