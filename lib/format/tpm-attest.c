@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Offline TPM2_Certify proof verification (see tpm-attest.h). */
+/* Offline TPM2_Certify and TPM2_Quote verification (see tpm-attest.h). */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,9 @@
 
 #include "crypto-cleanup.h"
 #include "crypto.h"
+#include "format.h"
 #include "macro.h"
+#include "parse.h"
 #include "sbuf.h"
 #include "tpm-attest.h"
 
@@ -130,7 +133,44 @@ static int hash_of_alg(uint16_t alg, enum hwsign_hash *ret)
 
 /* ---- TPMS_ATTEST ---------------------------------------------------------------------------- */
 
-static int attest_parse(const uint8_t *attest, size_t len, struct tpm_attest_info *a)
+/* A TPML_PCR_SELECTION, bitmaps normalised: bytes past sizeofSelect are zero. */
+struct pcr_selection {
+    uint32_t count;
+    struct {
+        uint16_t hash;
+        uint8_t select[TPM_ATTEST_PCR_SELECT_MAX];
+    } s[TPM_ATTEST_MAX_SELECTIONS];
+};
+
+/* attested.quote of a TPMS_ATTEST. */
+struct quote_info {
+    struct pcr_selection sel;
+    uint8_t digest[MAX_DIGEST]; /* pcrDigest */
+    size_t digest_len;
+};
+
+/* A marshalled TPML_PCR_SELECTION (big-endian, sizeofSelect bytes of bitmap). */
+static int selection_parse(struct sbuf *b, struct pcr_selection *sel)
+{
+    if (get_u32(b, &sel->count) < 0 || sel->count > TPM_ATTEST_MAX_SELECTIONS)
+        return -EINVAL;
+    for (uint32_t i = 0; i < sel->count; i++) {
+        uint8_t size;
+
+        if (get_u16(b, &sel->s[i].hash) < 0 || sbuf_get_u8(b, &size) < 0 ||
+            size > TPM_ATTEST_PCR_SELECT_MAX || sbuf_get(b, sel->s[i].select, size) < 0)
+            return -EINVAL;
+        memset(sel->s[i].select + size, 0, TPM_ATTEST_PCR_SELECT_MAX - size);
+    }
+    return 0;
+}
+
+/*
+ * A TPMS_ATTEST of the given type (certify: a, quote: a and q). The magic and type are checked
+ * first: a structure of another kind or a forged blob is "not what we verify", not "malformed".
+ */
+static int attest_parse_type(const uint8_t *attest, size_t len, uint16_t type,
+                             struct tpm_attest_info *a, struct quote_info *q)
 {
     _cleanup_(sbuf_freep) struct sbuf *b = NULL;
 
@@ -143,19 +183,27 @@ static int attest_parse(const uint8_t *attest, size_t len, struct tpm_attest_inf
         return -ENOMEM;
     if (get_u32(b, &a->magic) < 0 || get_u16(b, &a->type) < 0)
         return -EINVAL;
-    /* Checked first: a quote or a forged blob is "not a certification", not "malformed". */
-    if (a->magic != TPM_ATTEST_GENERATED_VALUE || a->type != TPM_ATTEST_ST_CERTIFY)
+    if (a->magic != TPM_ATTEST_GENERATED_VALUE || a->type != type)
         return -EBADMSG;
     if (get_tpm2b(b, TPM_ATTEST_MAX_NAME, a->signer_name, &a->signer_name_len) < 0 ||
         get_tpm2b(b, TPM_ATTEST_MAX_DATA, a->extra_data, &a->extra_data_len) < 0 ||
         get_u64(b, &a->clock) < 0 || get_u32(b, &a->reset_count) < 0 ||
         get_u32(b, &a->restart_count) < 0 || sbuf_get_u8(b, &a->safe) < 0 ||
-        get_u64(b, &a->firmware_version) < 0 ||
-        get_tpm2b(b, TPM_ATTEST_MAX_NAME, a->name, &a->name_len) < 0 ||
-        get_tpm2b(b, TPM_ATTEST_MAX_NAME, a->qualified_name, &a->qualified_name_len) < 0 ||
-        sbuf_expect_end(b) < 0)
+        get_u64(b, &a->firmware_version) < 0)
         return -EINVAL;
-    return 0;
+    if (type == TPM_ATTEST_ST_QUOTE) {
+        if (!q || selection_parse(b, &q->sel) < 0 ||
+            get_tpm2b(b, MAX_DIGEST, q->digest, &q->digest_len) < 0)
+            return -EINVAL;
+    } else if (get_tpm2b(b, TPM_ATTEST_MAX_NAME, a->name, &a->name_len) < 0 ||
+               get_tpm2b(b, TPM_ATTEST_MAX_NAME, a->qualified_name, &a->qualified_name_len) < 0)
+        return -EINVAL;
+    return sbuf_expect_end(b) < 0 ? -EINVAL : 0;
+}
+
+static int attest_parse(const uint8_t *attest, size_t len, struct tpm_attest_info *a)
+{
+    return attest_parse_type(attest, len, TPM_ATTEST_ST_CERTIFY, a, NULL);
 }
 
 int tpm_attest_parse(const uint8_t *attest, size_t len, struct tpm_attest_info *ret)
@@ -512,8 +560,10 @@ static int sig_decode(const uint8_t *sig, size_t len, enum tpm_attest_sig_format
     return 0;
 }
 
-/* 0 if the AK (DER or PEM SPKI) signed attest. */
-static int sig_check(const struct tpm_attest_certify *p)
+/* 0 if the AK (DER or PEM SPKI) signed attest; *ret_hash: the hash it signed with. */
+static int sig_check(const uint8_t *attest, size_t attest_len, const uint8_t *sig_in,
+                     size_t sig_in_len, enum tpm_attest_sig_format format, const uint8_t *ak_in,
+                     size_t ak_in_len, enum hwsign_hash *ret_hash)
 {
     _cleanup_free_ uint8_t *ak = NULL, *sig = NULL;
     uint8_t dg[HWSIGN_MAX_DIGEST];
@@ -521,18 +571,23 @@ static int sig_check(const struct tpm_attest_certify *p)
     enum hwsign_hash h = HWSIGN_HASH_SHA256;
     int r;
 
-    if (p->ak_len > TPM_ATTEST_MAX_AK)
+    if (ak_in_len > TPM_ATTEST_MAX_AK)
         return -EMSGSIZE;
-    r = sig_decode(p->sig, p->sig_len, p->sig_format, &h, &sig, &sig_len);
+    r = sig_decode(sig_in, sig_in_len, format, &h, &sig, &sig_len);
     if (r < 0)
         return r;
-    r = spki_from_pem(p->ak, p->ak_len, &ak, &ak_len);
+    r = spki_from_pem(ak_in, ak_in_len, &ak, &ak_len);
     if (r < 0)
         return r == -ENOMEM ? r : -EINVAL;
-    r = hash_buffer(h, p->attest, p->attest_len, dg, sizeof(dg));
+    r = hash_buffer(h, attest, attest_len, dg, sizeof(dg));
     if (r < 0)
         return r;
-    return sig_verify_digest(ak, ak_len, h, HWSIGN_SCHEME_DEFAULT, dg, hash_len(h), sig, sig_len);
+    r = sig_verify_digest(ak, ak_len, h, HWSIGN_SCHEME_DEFAULT, dg, hash_len(h), sig, sig_len);
+    if (r < 0)
+        return r;
+    if (ret_hash)
+        *ret_hash = h;
+    return 0;
 }
 
 /* 0 if pub holds the same key as spki (DER or PEM). */
@@ -571,7 +626,8 @@ int tpm_attest_verify_certify(const struct tpm_attest_certify *proof,
     if (proof->attest_len > TPM_ATTEST_MAX || proof->key_public_len > TPM_ATTEST_MAX_PUBLIC)
         return -EMSGSIZE;
     /* Authenticity first: nothing in attest means anything before the AK's signature checks. */
-    r = sig_check(proof);
+    r = sig_check(proof->attest, proof->attest_len, proof->sig, proof->sig_len, proof->sig_format,
+                  proof->ak, proof->ak_len, NULL);
     if (r < 0)
         return r;
     r = attest_parse(proof->attest, proof->attest_len, &a);
@@ -592,5 +648,362 @@ int tpm_attest_verify_certify(const struct tpm_attest_certify *proof,
         return -EKEYREJECTED;
     if (key_spki)
         return key_match(&pub, key_spki, key_spki_len);
+    return 0;
+}
+
+/* ---- PCR values ----------------------------------------------------------------------------- */
+
+static const struct {
+    uint16_t alg;
+    const char *name;
+    uint8_t len;
+} pcr_banks[] = {
+        {TPM_ATTEST_ALG_SHA1, "sha1", 20},
+        {TPM_ATTEST_ALG_SHA256, "sha256", 32},
+        {TPM_ATTEST_ALG_SHA384, "sha384", 48},
+        {TPM_ATTEST_ALG_SHA512, "sha512", 64},
+};
+
+_Static_assert(ELEMENTSOF(pcr_banks) == TPM_ATTEST_MAX_PCR_BANKS, "one entry per bank");
+
+/* The bank's digest size, 0 for a bank we do not know. */
+static size_t pcr_bank_len(uint16_t alg)
+{
+    for (size_t i = 0; i < ELEMENTSOF(pcr_banks); i++)
+        if (pcr_banks[i].alg == alg)
+            return pcr_banks[i].len;
+    return 0;
+}
+
+static const char *pcr_bank_name(uint16_t alg)
+{
+    for (size_t i = 0; i < ELEMENTSOF(pcr_banks); i++)
+        if (pcr_banks[i].alg == alg)
+            return pcr_banks[i].name;
+    return NULL;
+}
+
+static bool pcr_selected(const uint8_t select[static TPM_ATTEST_PCR_SELECT_MAX], unsigned k)
+{
+    return (select[k / 8] >> (k % 8)) & 1u;
+}
+
+/* The file is a struct dump in the writer's byte order: read integers in ours. */
+static int get_host_u16(struct sbuf *b, uint16_t *ret)
+{
+    uint8_t v[sizeof(*ret)];
+
+    if (sbuf_get(b, v, sizeof(v)) < 0)
+        return -EINVAL;
+    memcpy(ret, v, sizeof(v));
+    return 0;
+}
+
+static int get_host_u32(struct sbuf *b, uint32_t *ret)
+{
+    uint8_t v[sizeof(*ret)];
+
+    if (sbuf_get(b, v, sizeof(v)) < 0)
+        return -EINVAL;
+    memcpy(ret, v, sizeof(v));
+    return 0;
+}
+
+#define PCR_SEL_SLOT_PAD 1u /* after pcrSelect[4]: TPMS_PCR_SELECTION is 8 bytes */
+
+/*
+ * The file's TPML_PCR_SELECTION, and the (bank, index) of each selected PCR in selection order
+ * into out (values not filled in yet).
+ */
+static int pcr_file_selection(struct sbuf *b, struct pcr_selection *sel,
+                              struct tpm_attest_pcrs *out)
+{
+    if (get_host_u32(b, &sel->count) < 0 || sel->count > TPM_ATTEST_MAX_SELECTIONS)
+        return -EINVAL;
+    for (uint32_t i = 0; i < TPM_ATTEST_MAX_SELECTIONS; i++) {
+        uint16_t hash;
+        uint8_t size, select[TPM_ATTEST_PCR_SELECT_MAX];
+
+        if (get_host_u16(b, &hash) < 0 || sbuf_get_u8(b, &size) < 0 ||
+            sbuf_get(b, select, sizeof(select)) < 0 || sbuf_consume(b, PCR_SEL_SLOT_PAD) < 0)
+            return -EINVAL;
+        if (i >= sel->count)
+            continue; /* an unused slot */
+        if (size > TPM_ATTEST_PCR_SELECT_MAX)
+            return -EINVAL;
+        memset(select + size, 0, sizeof(select) - size);
+        sel->s[i].hash = hash;
+        memcpy(sel->s[i].select, select, sizeof(select));
+    }
+    out->count = 0;
+    for (uint32_t i = 0; i < sel->count; i++) {
+        size_t blen = pcr_bank_len(sel->s[i].hash);
+
+        if (blen == 0)
+            return -EOPNOTSUPP;
+        for (uint32_t j = 0; j < i; j++)
+            if (sel->s[j].hash == sel->s[i].hash)
+                return -EINVAL; /* a bank twice: (bank, index) would be ambiguous */
+        /* At most TPM_ATTEST_MAX_PCR_BANKS distinct banks of 32 PCRs: out->pcr has room. */
+        for (unsigned k = 0; k <= TPM_ATTEST_MAX_PCR_INDEX; k++) {
+            if (!pcr_selected(sel->s[i].select, k))
+                continue;
+            out->pcr[out->count++] = (struct tpm_attest_pcr){
+                    .bank = sel->s[i].hash, .index = (uint8_t)k, .len = (uint8_t)blen};
+        }
+    }
+    return out->count == 0 ? -EINVAL : 0;
+}
+
+/* The values: UINT32 lists, then lists TPML_DIGEST filling out->pcr in order. */
+static int pcr_file_values(struct sbuf *b, struct tpm_attest_pcrs *out)
+{
+    uint32_t lists;
+    size_t next = 0;
+
+    if (get_host_u32(b, &lists) < 0 || lists == 0 || lists > TPM_ATTEST_MAX_PCR_LISTS ||
+        sbuf_len(b) != (size_t)lists * TPM_ATTEST_PCR_LIST_BYTES)
+        return -EINVAL;
+    for (uint32_t l = 0; l < lists; l++) {
+        uint32_t count;
+
+        if (get_host_u32(b, &count) < 0 || count == 0 || count > TPM_ATTEST_PCR_LIST_MAX)
+            return -EINVAL;
+        for (uint32_t d = 0; d < TPM_ATTEST_PCR_LIST_MAX; d++) {
+            uint8_t buf[TPM_ATTEST_MAX_PCR_DIGEST];
+            uint16_t size;
+
+            if (get_host_u16(b, &size) < 0 || sbuf_get(b, buf, sizeof(buf)) < 0)
+                return -EINVAL;
+            if (d >= count)
+                continue; /* an unused slot */
+            if (next >= out->count || size != out->pcr[next].len)
+                return -EINVAL; /* more values than PCRs, or a value of another bank's size */
+            memcpy(out->pcr[next].value, buf, size);
+            next++;
+        }
+    }
+    if (next != out->count)
+        return -EINVAL; /* fewer values than PCRs */
+    return sbuf_expect_end(b) < 0 ? -EINVAL : 0;
+}
+
+static int pcr_file_parse(const uint8_t *file, size_t len, struct pcr_selection *sel,
+                          struct tpm_attest_pcrs **ret)
+{
+    _cleanup_(tpm_attest_pcrs_freep) struct tpm_attest_pcrs *out = NULL;
+    _cleanup_(sbuf_freep) struct sbuf *b = NULL;
+    int r;
+
+    if (!file)
+        return -EINVAL;
+    if (len > TPM_ATTEST_MAX_PCR_FILE)
+        return -EMSGSIZE;
+    b = sbuf_from(file, len);
+    out = calloc(1, sizeof(*out));
+    if (!b || !out)
+        return -ENOMEM;
+    r = pcr_file_selection(b, sel, out);
+    if (r < 0)
+        return r;
+    r = pcr_file_values(b, out);
+    if (r < 0)
+        return r;
+    *ret = TAKE_PTR(out);
+    return 0;
+}
+
+struct tpm_attest_pcrs *tpm_attest_pcrs_free(struct tpm_attest_pcrs *p)
+{
+    free(p);
+    return NULL;
+}
+
+int tpm_attest_pcrs_parse(const uint8_t *file, size_t len, struct tpm_attest_pcrs **ret)
+{
+    struct pcr_selection sel = {};
+
+    if (!ret)
+        return -EINVAL;
+    return pcr_file_parse(file, len, &sel, ret);
+}
+
+static bool selection_equal(const struct pcr_selection *a, const struct pcr_selection *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (uint32_t i = 0; i < a->count; i++)
+        if (a->s[i].hash != b->s[i].hash ||
+            memcmp(a->s[i].select, b->s[i].select, TPM_ATTEST_PCR_SELECT_MAX) != 0)
+            return false;
+    return true;
+}
+
+/* 0 if pcrDigest == H(values in selection order). */
+static int pcr_digest_check(const struct quote_info *q, const struct tpm_attest_pcrs *v,
+                            enum hwsign_hash h)
+{
+    _cleanup_free_ uint8_t *cat = NULL;
+    uint8_t dg[HWSIGN_MAX_DIGEST];
+    size_t off = 0;
+    int r;
+
+    cat = malloc(TPM_ATTEST_MAX_PCR_VALUES * TPM_ATTEST_MAX_PCR_DIGEST);
+    if (!cat)
+        return -ENOMEM;
+    for (size_t i = 0; i < v->count; i++) {
+        memcpy(cat + off, v->pcr[i].value, v->pcr[i].len);
+        off += v->pcr[i].len;
+    }
+    r = hash_buffer(h, cat, off, dg, sizeof(dg));
+    if (r < 0)
+        return r;
+    if (q->digest_len != hash_len(h) || memcmp(q->digest, dg, q->digest_len) != 0)
+        return -ENOKEY;
+    return 0;
+}
+
+int tpm_attest_verify_quote(const struct tpm_attest_quote *proof,
+                            const uint8_t nonce[static TPM_ATTEST_NONCE_LEN], const uint8_t *pcrs,
+                            size_t pcrs_len, struct tpm_attest_pcrs **ret_values)
+{
+    _cleanup_(tpm_attest_pcrs_freep) struct tpm_attest_pcrs *values = NULL;
+    struct pcr_selection sel = {};
+    struct tpm_attest_info a = {};
+    struct quote_info q = {};
+    enum hwsign_hash h = HWSIGN_HASH_SHA256;
+    int r;
+
+    if (!proof || !nonce || !proof->attest || !proof->sig || !proof->ak || !pcrs)
+        return -EINVAL;
+    if (proof->attest_len > TPM_ATTEST_MAX || pcrs_len > TPM_ATTEST_MAX_PCR_FILE)
+        return -EMSGSIZE;
+    /* Authenticity first: nothing in attest means anything before the AK's signature checks. */
+    r = sig_check(proof->attest, proof->attest_len, proof->sig, proof->sig_len, proof->sig_format,
+                  proof->ak, proof->ak_len, &h);
+    if (r < 0)
+        return r;
+    r = attest_parse_type(proof->attest, proof->attest_len, TPM_ATTEST_ST_QUOTE, &a, &q);
+    if (r < 0)
+        return r;
+    if (a.extra_data_len != TPM_ATTEST_NONCE_LEN ||
+        memcmp(a.extra_data, nonce, TPM_ATTEST_NONCE_LEN) != 0)
+        return -ESTALE;
+    r = pcr_file_parse(pcrs, pcrs_len, &sel, &values);
+    if (r < 0)
+        return r;
+    if (!selection_equal(&sel, &q.sel))
+        return -ENOKEY;
+    r = pcr_digest_check(&q, values, h);
+    if (r < 0)
+        return r;
+    if (ret_values)
+        *ret_values = TAKE_PTR(values);
+    return 0;
+}
+
+const struct tpm_attest_pcr *tpm_attest_pcrs_find(const struct tpm_attest_pcrs *p, uint16_t bank,
+                                                  unsigned index)
+{
+    if (!p)
+        return NULL;
+    for (size_t i = 0; i < p->count && i < TPM_ATTEST_MAX_PCR_VALUES; i++)
+        if (p->pcr[i].bank == bank && p->pcr[i].index == index)
+            return &p->pcr[i];
+    return NULL;
+}
+
+/* 0 if pcr is something tpm_attest_pcr_parse can produce. */
+static int pcr_valid(const struct tpm_attest_pcr *pcr)
+{
+    size_t blen = pcr_bank_len(pcr->bank);
+
+    return blen == 0 || pcr->len != blen || pcr->index > TPM_ATTEST_MAX_PCR_INDEX ? -EINVAL : 0;
+}
+
+int tpm_attest_pcrs_expect(const struct tpm_attest_pcrs *p, const struct tpm_attest_pcr *want)
+{
+    const struct tpm_attest_pcr *have;
+
+    if (!p || !want || pcr_valid(want) < 0)
+        return -EINVAL;
+    have = tpm_attest_pcrs_find(p, want->bank, want->index);
+    if (!have)
+        return -ENOENT;
+    if (have->len != want->len || memcmp(have->value, want->value, want->len) != 0)
+        return -EACCES;
+    return 0;
+}
+
+int tpm_attest_pcr_parse(const char *s, struct tpm_attest_pcr *ret)
+{
+    struct tpm_attest_pcr pcr = {};
+    _cleanup_free_ uint8_t *value = NULL;
+    const char *colon, *eq, *hex;
+    char index[3];
+    size_t slen, n, value_len = 0;
+    uint32_t k;
+    int r;
+
+    if (!s || !ret)
+        return -EINVAL;
+    slen = strnlen(s, TPM_ATTEST_PCR_TEXT_MAX);
+    if (slen >= TPM_ATTEST_PCR_TEXT_MAX)
+        return -EMSGSIZE;
+    colon = memchr(s, ':', slen);
+    if (!colon)
+        return -EINVAL;
+    n = (size_t)(colon - s);
+    for (size_t i = 0; i < ELEMENTSOF(pcr_banks); i++)
+        if (strlen(pcr_banks[i].name) == n && memcmp(s, pcr_banks[i].name, n) == 0) {
+            pcr.bank = pcr_banks[i].alg;
+            pcr.len = pcr_banks[i].len;
+        }
+    if (pcr.len == 0)
+        return -EINVAL;
+    eq = memchr(colon + 1, '=', slen - n - 1);
+    if (!eq)
+        return -EINVAL;
+    /* 1 or 2 digits, no leading zero: parse_u32 takes care of signs, spaces and range. */
+    n = (size_t)(eq - colon - 1);
+    if (n == 0 || n >= sizeof(index) || (n > 1 && colon[1] == '0'))
+        return -EINVAL;
+    memcpy(index, colon + 1, n);
+    index[n] = '\0';
+    if (parse_u32(index, TPM_ATTEST_MAX_PCR_INDEX, &k) < 0)
+        return -EINVAL;
+    pcr.index = (uint8_t)k;
+    hex = eq + 1;
+    n = slen - (size_t)(hex - s);
+    if (n != 2u * pcr.len)
+        return -EINVAL;
+    r = hex_decode(hex, n, &value, &value_len);
+    if (r < 0)
+        return r == -ENOMEM ? r : -EINVAL;
+    if (value_len != pcr.len)
+        return -EINVAL;
+    memcpy(pcr.value, value, value_len);
+    *ret = pcr;
+    return 0;
+}
+
+int tpm_attest_pcr_format(const struct tpm_attest_pcr *pcr, char *buf, size_t len)
+{
+    _cleanup_free_ char *hex = NULL;
+    char text[TPM_ATTEST_PCR_TEXT_MAX];
+    int n, r;
+
+    if (!pcr || !buf || pcr_valid(pcr) < 0)
+        return -EINVAL;
+    r = hex_encode(pcr->value, pcr->len, &hex);
+    if (r < 0)
+        return r;
+    n = snprintf(text, sizeof(text), "%s:%u=%s", pcr_bank_name(pcr->bank), (unsigned)pcr->index,
+                 hex);
+    if (n < 0 || (size_t)n >= sizeof(text))
+        return -ENOTRECOVERABLE; /* TPM_ATTEST_PCR_TEXT_MAX is the longest text */
+    if ((size_t)n >= len)
+        return -ENOBUFS;
+    memcpy(buf, text, (size_t)n + 1);
     return 0;
 }

@@ -13,6 +13,22 @@
  * by another key, a TPM-signed non-certification (magic, type), keys that are not fixedTPM /
  * sensitiveDataOrigin / signing (-EKEYREJECTED), malformed and trailing bytes, oversized input,
  * SHA-1 and unsupported algorithms; failed calls leave their outputs untouched.
+ *
+ * Quotes (tpm_attest_verify_quote) are built the same way: TPMS_ATTEST of type QUOTE with a
+ * pcrDigest hashed here with EVP, and the PCR file as tpm2-tools writes it (the tss2 structs
+ * TPML_PCR_SELECTION, UINT32, TPML_DIGEST[] dumped in host order; the sizes are asserted equal
+ * to our named layout constants). Proves: a quote verifies with either signature form, a PEM
+ * AK, an RSA AK, a SHA-384 signature (and pcrDigest), values split over lists of 8, 3 or 1, the
+ * largest selection (4 banks x 32 PCRs) and the largest file, PCRs 24..31; the values come back
+ * in selection order and round-trip through the "bank:index=hex" policy text; the FORMATS.md
+ * §9.3 vector (accepted by tpm2_checkquote) verifies. Rejected: every flipped attest byte, a
+ * signature by another key or checked with another AK, a certification, a wrong magic (-EBADMSG);
+ * a wrong nonce or extraData of another length (-ESTALE); a changed PCR value, another quote's
+ * PCR file, the same values under another selection, bank order or a subset, an empty / short /
+ * wrong-hash pcrDigest (-ENOKEY); every truncated PCR file, trailing bytes, digest sizes that
+ * are not the bank's, list and value counts that do not match the selection, a bank twice, no
+ * PCR, too many slots or bitmap bytes, the other byte order (-EINVAL), unknown banks
+ * (-EOPNOTSUPP), oversize inputs (-EMSGSIZE). Bytes the format leaves unused are ignored.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,9 +42,11 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <tss2/tss2_mu.h>
 
@@ -727,6 +745,759 @@ static void test_reject_input(void **state)
     assert_int_equal(verify(&p, true, nonce, NULL), -EINVAL);
 }
 
+/* ---- quotes: independent builders ----------------------------------------------------------- */
+
+/* The PCR file's layout is tpm2-tools' struct dump: our byte counts are the tss2 sizeofs. */
+_Static_assert(TPM_ATTEST_ST_QUOTE == TPM2_ST_ATTEST_QUOTE, "quote type");
+_Static_assert(TPM_ATTEST_PCR_SEL_BYTES == sizeof(TPML_PCR_SELECTION), "selection dump");
+_Static_assert(TPM_ATTEST_PCR_LIST_BYTES == sizeof(TPML_DIGEST), "digest list dump");
+_Static_assert(TPM_ATTEST_MAX_SELECTIONS == TPM2_NUM_PCR_BANKS, "selection slots");
+_Static_assert(TPM_ATTEST_PCR_SELECT_MAX == TPM2_PCR_SELECT_MAX, "bitmap bytes");
+_Static_assert(TPM_ATTEST_MAX_PCR_INDEX + 1 == TPM2_MAX_PCRS, "PCRs");
+_Static_assert(TPM_ATTEST_PCR_LIST_MAX ==
+                       sizeof(((TPML_DIGEST *)0)->digests) / sizeof(TPM2B_DIGEST),
+               "digests per list");
+_Static_assert(TPM_ATTEST_ALG_SHA1 == TPM2_ALG_SHA1 && TPM_ATTEST_ALG_SHA256 == TPM2_ALG_SHA256 &&
+                       TPM_ATTEST_ALG_SHA384 == TPM2_ALG_SHA384 &&
+                       TPM_ATTEST_ALG_SHA512 == TPM2_ALG_SHA512,
+               "banks");
+
+struct bank_sel {
+    TPMI_ALG_HASH hash;
+    uint32_t pcrs; /* bit k: PCR k */
+};
+
+/* A quote as a TPM and tpm2_quote would produce it, with everything it is made of. */
+struct quote {
+    TPML_PCR_SELECTION sel;
+    uint16_t bank[TPM_ATTEST_MAX_PCR_VALUES]; /* per value in selection order */
+    uint8_t index[TPM_ATTEST_MAX_PCR_VALUES];
+    uint8_t value[TPM_ATTEST_MAX_PCR_VALUES][64];
+    size_t value_len[TPM_ATTEST_MAX_PCR_VALUES];
+    size_t n;
+    TPML_DIGEST lists[TPM_ATTEST_MAX_PCR_LISTS];
+    uint32_t n_lists;
+    TPMS_ATTEST a;
+    struct blob attest, sig, der, ak;
+    uint8_t file[TPM_ATTEST_MAX_PCR_FILE + 64];
+    size_t file_len;
+};
+
+static size_t digest_size(TPMI_ALG_HASH h)
+{
+    switch (h) {
+    case TPM2_ALG_SHA1:
+        return 20;
+    case TPM2_ALG_SHA256:
+        return 32;
+    case TPM2_ALG_SHA384:
+        return 48;
+    default:
+        return 64;
+    }
+}
+
+static const EVP_MD *md_of(TPMI_ALG_HASH h)
+{
+    return h == TPM2_ALG_SHA384 ? EVP_sha384() : h == TPM2_ALG_SHA512 ? EVP_sha512() : EVP_sha256();
+}
+
+/* The file as tpm2_quote -o writes it: the structs in host order, padding zeroed. */
+static void quote_dump(struct quote *q)
+{
+    size_t off = 0;
+
+    memcpy(q->file, &q->sel, sizeof(q->sel));
+    off += sizeof(q->sel);
+    memcpy(q->file + off, &q->n_lists, sizeof(q->n_lists));
+    off += sizeof(q->n_lists);
+    memcpy(q->file + off, q->lists, q->n_lists * sizeof(TPML_DIGEST));
+    q->file_len = off + q->n_lists * sizeof(TPML_DIGEST);
+}
+
+/* The digest lists from q->value, chunk values per list (a TPM returns up to 8 per read). */
+static void quote_lists(struct quote *q, size_t chunk)
+{
+    memset(q->lists, 0, sizeof(q->lists));
+    q->n_lists = 0;
+    for (size_t i = 0; i < q->n; i++) {
+        TPML_DIGEST *d;
+
+        if (i % chunk == 0)
+            q->n_lists++;
+        d = &q->lists[q->n_lists - 1];
+        d->digests[d->count].size = (UINT16)q->value_len[i];
+        memcpy(d->digests[d->count].buffer, q->value[i], q->value_len[i]);
+        d->count++;
+    }
+}
+
+/* Signs q->attest with p over hash alg: TPMT_SIGNATURE (r, s padded as TPMs do) and DER. */
+static void quote_sign(struct quote *q, EVP_PKEY *p, TPMI_ALG_HASH alg)
+{
+    _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    TPMT_SIGNATURE ts = {};
+    size_t n = sizeof(q->der.b);
+
+    assert_non_null(ctx);
+    assert_int_equal(EVP_DigestSignInit(ctx, NULL, md_of(alg), NULL, p), 1);
+    assert_int_equal(EVP_DigestSign(ctx, q->der.b, &n, q->attest.b, q->attest.len), 1);
+    q->der.len = n;
+    if (EVP_PKEY_is_a(p, "EC")) {
+        const unsigned char *c = q->der.b;
+        ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &c, (long)q->der.len);
+        const BIGNUM *r, *s;
+
+        assert_non_null(sig);
+        ECDSA_SIG_get0(sig, &r, &s);
+        ts.sigAlg = TPM2_ALG_ECDSA;
+        ts.signature.ecdsa.hash = alg;
+        assert_int_equal(BN_bn2binpad(r, ts.signature.ecdsa.signatureR.buffer, 32), 32);
+        assert_int_equal(BN_bn2binpad(s, ts.signature.ecdsa.signatureS.buffer, 32), 32);
+        ts.signature.ecdsa.signatureR.size = ts.signature.ecdsa.signatureS.size = 32;
+        ECDSA_SIG_free(sig);
+    } else {
+        ts.sigAlg = TPM2_ALG_RSASSA;
+        ts.signature.rsassa.hash = alg;
+        ts.signature.rsassa.sig.size = (UINT16)q->der.len;
+        memcpy(ts.signature.rsassa.sig.buffer, q->der.b, q->der.len);
+    }
+    q->sig.len = 0;
+    assert_int_equal(Tss2_MU_TPMT_SIGNATURE_Marshal(&ts, q->sig.b, sizeof(q->sig.b), &q->sig.len),
+                     TSS2_RC_SUCCESS);
+}
+
+/* pcrDigest over q->value with alg, the TPMS_ATTEST around it, marshalled and signed. */
+static void quote_seal(struct quote *q, EVP_PKEY *signer, TPMI_ALG_HASH alg)
+{
+    _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned n = 0;
+
+    assert_non_null(ctx);
+    assert_int_equal(EVP_DigestInit_ex(ctx, md_of(alg), NULL), 1);
+    for (size_t i = 0; i < q->n; i++)
+        assert_int_equal(EVP_DigestUpdate(ctx, q->value[i], q->value_len[i]), 1);
+    assert_int_equal(EVP_DigestFinal_ex(ctx, q->a.attested.quote.pcrDigest.buffer, &n), 1);
+    q->a.attested.quote.pcrDigest.size = (UINT16)n;
+    q->a.attested.quote.pcrSelect = q->sel;
+    marshal_attest(&q->a, &q->attest);
+    quote_sign(q, signer, alg);
+    spki_der(signer, &q->ak);
+}
+
+/* A quote of banks[0..nb) with random PCR values, signed by signer over SHA-256. */
+static void quote_make(struct quote *q, EVP_PKEY *signer, const struct bank_sel *banks, size_t nb)
+{
+    memset(q, 0, sizeof(*q));
+    q->sel.count = (UINT32)nb;
+    for (size_t b = 0; b < nb; b++) {
+        q->sel.pcrSelections[b].hash = banks[b].hash;
+        q->sel.pcrSelections[b].sizeofSelect = 3;
+        for (unsigned k = 0; k < 32; k++) {
+            if (!(banks[b].pcrs & (1u << k)))
+                continue;
+            if (k >= 24)
+                q->sel.pcrSelections[b].sizeofSelect = 4; /* PCRs 24..31 need a 4th byte */
+            q->sel.pcrSelections[b].pcrSelect[k / 8] |= (uint8_t)(1u << (k % 8));
+            q->bank[q->n] = banks[b].hash;
+            q->index[q->n] = (uint8_t)k;
+            q->value_len[q->n] = digest_size(banks[b].hash);
+            assert_int_equal(RAND_bytes(q->value[q->n], (int)q->value_len[q->n]), 1);
+            q->n++;
+        }
+    }
+    q->a = (TPMS_ATTEST){
+            .magic = TPM2_GENERATED_VALUE,
+            .type = TPM2_ST_ATTEST_QUOTE,
+            .qualifiedSigner = {.size = 34, .name = {0x00, 0x0b, 0xaa, 0xbb}},
+            .extraData = {.size = TPM_ATTEST_NONCE_LEN},
+            .clockInfo = {.clock = 987654321, .resetCount = 2, .restartCount = 0, .safe = 1},
+            .firmwareVersion = 0x2000100000000ull,
+    };
+    memcpy(q->a.extraData.buffer, nonce, TPM_ATTEST_NONCE_LEN);
+    quote_lists(q, 8);
+    quote_dump(q);
+    quote_seal(q, signer, TPM2_ALG_SHA256);
+}
+
+static int verify_q(const struct quote *q, bool tpmt, const uint8_t n[static TPM_ATTEST_NONCE_LEN],
+                    struct tpm_attest_pcrs **ret)
+{
+    struct tpm_attest_quote p = {
+            .attest = q->attest.b,
+            .attest_len = q->attest.len,
+            .sig = tpmt ? q->sig.b : q->der.b,
+            .sig_len = tpmt ? q->sig.len : q->der.len,
+            .sig_format = tpmt ? TPM_ATTEST_SIG_TPMT : TPM_ATTEST_SIG_PLAIN,
+            .ak = q->ak.b,
+            .ak_len = q->ak.len,
+    };
+
+    return tpm_attest_verify_quote(&p, n, q->file, q->file_len, ret);
+}
+
+/* The verified values are the quote's, in its order, with lookups by (bank, index). */
+static void expect_values(const struct quote *q, const struct tpm_attest_pcrs *v)
+{
+    assert_non_null(v);
+    assert_int_equal(v->count, q->n);
+    for (size_t i = 0; i < q->n; i++) {
+        assert_int_equal(v->pcr[i].bank, q->bank[i]);
+        assert_int_equal(v->pcr[i].index, q->index[i]);
+        assert_int_equal(v->pcr[i].len, q->value_len[i]);
+        assert_memory_equal(v->pcr[i].value, q->value[i], q->value_len[i]);
+        assert_ptr_equal(tpm_attest_pcrs_find(v, q->bank[i], q->index[i]), &v->pcr[i]);
+    }
+}
+
+static const struct bank_sel sel_two[] = {
+        {TPM2_ALG_SHA256, 1u << 0 | 1u << 7 | 1u << 16},
+        {TPM2_ALG_SHA1, 1u << 0},
+};
+
+/* ---- quotes: accepted ----------------------------------------------------------------------- */
+
+static void test_quote_accept(void **state)
+{
+    static const struct bank_sel sel_all[] = {
+            {TPM2_ALG_SHA1, 0xffffffffu},
+            {TPM2_ALG_SHA256, 0xffffffffu},
+            {TPM2_ALG_SHA384, 0xffffffffu},
+            {TPM2_ALG_SHA512, 0xffffffffu},
+    };
+    static struct quote q;
+    struct tpm_attest_pcrs *v = NULL;
+    struct tpm_attest_quote p;
+    struct blob pem;
+
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    assert_int_equal(verify_q(&q, true, nonce, &v), 0);
+    expect_values(&q, v);
+    assert_null(tpm_attest_pcrs_find(v, TPM2_ALG_SHA256, 1));
+    assert_null(tpm_attest_pcrs_find(v, TPM2_ALG_SHA1, 7));
+    assert_null(tpm_attest_pcrs_find(NULL, TPM2_ALG_SHA1, 0));
+    v = tpm_attest_pcrs_free(v);
+    assert_int_equal(verify_q(&q, false, nonce, &v), 0);
+    expect_values(&q, v);
+    v = tpm_attest_pcrs_free(v);
+    assert_int_equal(verify_q(&q, true, nonce, NULL), 0); /* the values are optional */
+    /* the AK as PEM */
+    spki_pem(ak, &pem);
+    p = (struct tpm_attest_quote){q.attest.b,          q.attest.len, q.sig.b, q.sig.len,
+                                  TPM_ATTEST_SIG_TPMT, pem.b,        pem.len};
+    assert_int_equal(tpm_attest_verify_quote(&p, nonce, q.file, q.file_len, NULL), 0);
+
+    /* values split over lists as a TPM answers PCR_Read: 3 per list, 1 per list */
+    quote_lists(&q, 3);
+    quote_dump(&q);
+    assert_int_equal(q.n_lists, 2);
+    assert_int_equal(verify_q(&q, true, nonce, NULL), 0);
+    quote_lists(&q, 1);
+    quote_dump(&q);
+    assert_int_equal(verify_q(&q, true, nonce, NULL), 0);
+
+    /* an RSA AK; a SHA-384 signature, whose hash pcrDigest then uses */
+    quote_make(&q, ak_rsa, sel_two, ELEMENTSOF(sel_two));
+    assert_int_equal(verify_q(&q, true, nonce, NULL), 0);
+    assert_int_equal(verify_q(&q, false, nonce, NULL), 0);
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    quote_seal(&q, ak, TPM2_ALG_SHA384);
+    assert_int_equal(q.a.attested.quote.pcrDigest.size, 48);
+    assert_int_equal(verify_q(&q, true, nonce, NULL), 0);
+
+    /* the largest selection: 4 banks x 32 PCRs in 16 lists, the largest file */
+    quote_make(&q, ak, sel_all, ELEMENTSOF(sel_all));
+    assert_int_equal(q.n, TPM_ATTEST_MAX_PCR_VALUES);
+    assert_int_equal(verify_q(&q, true, nonce, &v), 0);
+    expect_values(&q, v);
+    v = tpm_attest_pcrs_free(v);
+    quote_lists(&q, 4); /* 32 lists */
+    quote_dump(&q);
+    assert_int_equal(q.file_len, TPM_ATTEST_MAX_PCR_FILE);
+    assert_int_equal(verify_q(&q, true, nonce, NULL), 0);
+}
+
+/* FORMATS.md §9.3: a quote tpm2_checkquote 5.4 accepts, with its PCR values as tpm2-tools'
+ * serialized file. */
+static void test_quote_known_answer(void **state)
+{
+    static const char ak_pem[] =
+            "-----BEGIN PUBLIC KEY-----\n"
+            "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEXNTOzEJInpjtP/cUmAUfeA82SG1N\n"
+            "RNhn2ZgYV4Tn2lfu9xpA1qatET1Hu/MRC/EYXDrkYzF6sAZzBDq8vNQFSw==\n"
+            "-----END PUBLIC KEY-----\n";
+    static const char msg_hex[] =
+            "ff5443478018"
+            "0022000b51732f710c62a508426647952bb00205486025145a9827671353eb4693c6933e"
+            "0020efd35cf5b72b5b9eeee4ee292f5d6b079191324b19ee9231892fb391c82c1d51"
+            "000000000001e24000000001000000000100010002000300040000000100"
+            "0b030080410020"
+            "39e12eee600dee93166127f652401bae132901bf105b3f89dd8e23f37525032b";
+    static const char sig_hex[] =
+            "0018000b0020e0d4b25c16e3b3c93510a2c7f4da43977f0d605004b3e1cf42f7b9948181730c00208d"
+            "60da9b95a650f591c0c3d27eec4c415a3be59b6405caea26dbfc2757dc8a2b";
+    static struct quote q;
+    struct tpm_attest_pcrs *v = NULL;
+    struct tpm_attest_quote p;
+    uint8_t msg[145], sig[72], pcr22[32], wrong[TPM_ATTEST_NONCE_LEN];
+    size_t msg_len = 0, sig_len = 0;
+    unsigned n = 0;
+
+    assert_int_equal(OPENSSL_hexstr2buf_ex(msg, sizeof(msg), &msg_len, msg_hex, '\0'), 1);
+    assert_int_equal(msg_len, sizeof(msg));
+    assert_int_equal(OPENSSL_hexstr2buf_ex(sig, sizeof(sig), &sig_len, sig_hex, '\0'), 1);
+    assert_int_equal(sig_len, sizeof(sig));
+    assert_int_equal(EVP_Digest("pcr22", 5, pcr22, &n, EVP_sha256(), NULL), 1);
+    /* sha256:15,16,22 = zeros, zeros, SHA-256("pcr22") */
+    memset(&q, 0, sizeof(q));
+    q.sel.count = 1;
+    q.sel.pcrSelections[0] = (TPMS_PCR_SELECTION){TPM2_ALG_SHA256, 3, {0x00, 0x80, 0x41}};
+    q.n = 3;
+    for (size_t i = 0; i < 3; i++)
+        q.value_len[i] = 32;
+    memcpy(q.value[2], pcr22, 32);
+    quote_lists(&q, 8);
+    quote_dump(&q);
+    p = (struct tpm_attest_quote){msg,           sizeof(msg),         sig,
+                                  sizeof(sig),   TPM_ATTEST_SIG_TPMT, (const uint8_t *)ak_pem,
+                                  strlen(ak_pem)};
+    assert_int_equal(tpm_attest_verify_quote(&p, nonce, q.file, q.file_len, &v), 0);
+    assert_int_equal(v->count, 3);
+    assert_int_equal(v->pcr[0].index, 15);
+    assert_int_equal(v->pcr[1].index, 16);
+    assert_int_equal(v->pcr[2].index, 22);
+    assert_memory_equal(tpm_attest_pcrs_find(v, TPM2_ALG_SHA256, 22)->value, pcr22, 32);
+    tpm_attest_pcrs_free(v);
+    memcpy(wrong, nonce, sizeof(wrong));
+    wrong[0] ^= 1;
+    assert_int_equal(tpm_attest_verify_quote(&p, wrong, q.file, q.file_len, NULL), -ESTALE);
+    q.lists[0].digests[2].buffer[0] ^= 1;
+    quote_dump(&q);
+    assert_int_equal(tpm_attest_verify_quote(&p, nonce, q.file, q.file_len, NULL), -ENOKEY);
+}
+
+/* ---- quotes: rejected ----------------------------------------------------------------------- */
+
+static void test_quote_reject_signed(void **state)
+{
+    static struct quote q;
+    struct blob saved;
+    struct tpm_attest_pcrs *v = (struct tpm_attest_pcrs *)&state;
+
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    saved = q.attest;
+    /* every attest byte flipped (a different bit each time), in both signature forms */
+    for (size_t i = 0; i < q.attest.len; i++) {
+        q.attest.b[i] ^= (uint8_t)(1u << (i % 8));
+        assert_int_equal(verify_q(&q, true, nonce, &v), -EBADMSG);
+        assert_int_equal(verify_q(&q, false, nonce, &v), -EBADMSG);
+        q.attest = saved;
+    }
+    assert_int_equal(verify_q(&q, true, nonce, NULL), 0);
+    /* a key that is not the AK signed it; the AK is another key */
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    quote_sign(&q, rogue, TPM2_ALG_SHA256);
+    assert_int_equal(verify_q(&q, true, nonce, &v), -EBADMSG);
+    assert_int_equal(verify_q(&q, false, nonce, &v), -EBADMSG);
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    spki_der(rogue, &q.ak);
+    assert_int_equal(verify_q(&q, true, nonce, &v), -EBADMSG);
+    /* AK-signed, but not a TPM quote: magic, a certification */
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    q.a.magic = 0xff544348;
+    quote_seal(&q, ak, TPM2_ALG_SHA256);
+    assert_int_equal(verify_q(&q, true, nonce, &v), -EBADMSG);
+    {
+        struct proof c;
+        struct tpm_attest_quote p;
+
+        proof_make(&c, ak, key);
+        p = (struct tpm_attest_quote){c.attest.b,          c.attest.len, c.sig.b, c.sig.len,
+                                      TPM_ATTEST_SIG_TPMT, c.ak.b,       c.ak.len};
+        assert_int_equal(tpm_attest_verify_quote(&p, nonce, q.file, q.file_len, &v), -EBADMSG);
+    }
+    /* and a quote is no certification */
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    {
+        struct tpm_attest_certify c = {q.attest.b, q.attest.len,        q.sig.b,
+                                       q.sig.len,  TPM_ATTEST_SIG_TPMT, q.ak.b,
+                                       q.ak.len,   q.attest.b,          q.attest.len};
+        assert_int_equal(tpm_attest_verify_certify(&c, nonce, NULL, 0), -EBADMSG);
+    }
+    /* trailing and missing attest bytes under a valid signature */
+    q.attest.b[q.attest.len++] = 0;
+    quote_sign(&q, ak, TPM2_ALG_SHA256);
+    assert_int_equal(verify_q(&q, true, nonce, &v), -EINVAL);
+    q.attest.len -= 2;
+    quote_sign(&q, ak, TPM2_ALG_SHA256);
+    assert_int_equal(verify_q(&q, true, nonce, &v), -EINVAL);
+    /* a selection of more slots than a TPML_PCR_SELECTION has, under a valid signature */
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    q.attest.b[4 + 2 + 2 + 34 + 2 + 32 + 17 + 8 + 3] = TPM_ATTEST_MAX_SELECTIONS + 1;
+    quote_sign(&q, ak, TPM2_ALG_SHA256);
+    assert_int_equal(verify_q(&q, true, nonce, &v), -EINVAL);
+    assert_ptr_equal(v, (struct tpm_attest_pcrs *)&state); /* untouched throughout */
+}
+
+static void test_quote_reject_nonce(void **state)
+{
+    static struct quote q;
+    uint8_t wrong[TPM_ATTEST_NONCE_LEN];
+
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    memcpy(wrong, nonce, sizeof(wrong));
+    for (size_t i = 0; i < sizeof(wrong); i += 31) {
+        wrong[i] ^= 0x40;
+        assert_int_equal(verify_q(&q, true, wrong, NULL), -ESTALE);
+        assert_int_equal(verify_q(&q, false, wrong, NULL), -ESTALE);
+        wrong[i] ^= 0x40;
+    }
+    /* the nonce's prefix, the nonce padded: extraData must be the nonce exactly */
+    q.a.extraData.size = 31;
+    quote_seal(&q, ak, TPM2_ALG_SHA256);
+    assert_int_equal(verify_q(&q, true, nonce, NULL), -ESTALE);
+    q.a.extraData.size = 33;
+    quote_seal(&q, ak, TPM2_ALG_SHA256);
+    assert_int_equal(verify_q(&q, true, nonce, NULL), -ESTALE);
+}
+
+static void test_quote_reject_pcrs(void **state)
+{
+    static struct quote q, other;
+    struct tpm_attest_pcrs *v = (struct tpm_attest_pcrs *)&state;
+
+    /* each PCR value changed in the file, one at a time: not what was quoted */
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    for (size_t i = 0; i < q.n; i++) {
+        q.lists[0].digests[i].buffer[i] ^= 0x01;
+        quote_dump(&q);
+        assert_int_equal(verify_q(&q, true, nonce, &v), -ENOKEY);
+        q.lists[0].digests[i].buffer[i] ^= 0x01;
+    }
+    /* bytes past a digest's size are not values (pcrDigest does not cover them) */
+    q.lists[0].digests[3].buffer[20] ^= 0x01; /* the SHA-1 value is 20 bytes */
+    q.lists[0].digests[7].buffer[63] ^= 0x01; /* an unused slot */
+    quote_dump(&q);
+    assert_int_equal(verify_q(&q, true, nonce, NULL), 0);
+
+    /* another quote's PCR file, of the same selection */
+    quote_make(&other, ak, sel_two, ELEMENTSOF(sel_two));
+    memcpy(q.file, other.file, other.file_len);
+    assert_int_equal(verify_q(&q, true, nonce, &v), -ENOKEY);
+
+    /* the same values claimed for other PCRs: pcrDigest matches, the selection does not */
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    q.sel.pcrSelections[0].pcrSelect[2] = 0x02; /* PCR 17 instead of 16 */
+    quote_dump(&q);
+    assert_int_equal(verify_q(&q, true, nonce, &v), -ENOKEY);
+    /* ... for other banks (swapped order: SHA-1 first, the sizes fit the banks) */
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    {
+        static struct quote s;
+        static const struct bank_sel swapped[] = {{TPM2_ALG_SHA1, 1u << 0},
+                                                  {TPM2_ALG_SHA256, 1u << 0 | 1u << 7 | 1u << 16}};
+
+        quote_make(&s, ak, swapped, ELEMENTSOF(swapped));
+        memcpy(s.value[0], q.value[3], 20);
+        for (size_t i = 0; i < 3; i++)
+            memcpy(s.value[i + 1], q.value[i], 32);
+        quote_lists(&s, 8);
+        quote_dump(&s);
+        memcpy(q.file, s.file, s.file_len);
+        q.file_len = s.file_len;
+        assert_int_equal(verify_q(&q, true, nonce, &v), -ENOKEY);
+    }
+    /* fewer PCRs in the file than quoted (a subset with its own values) */
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    q.sel.count = 1;
+    q.lists[0].count = 3;
+    quote_dump(&q);
+    assert_int_equal(verify_q(&q, true, nonce, &v), -ENOKEY);
+    /* an empty pcrDigest, a truncated one */
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    q.a.attested.quote.pcrDigest.size = 0;
+    marshal_attest(&q.a, &q.attest);
+    quote_sign(&q, ak, TPM2_ALG_SHA256);
+    assert_int_equal(verify_q(&q, true, nonce, &v), -ENOKEY);
+    q.a.attested.quote.pcrDigest.size = 20;
+    marshal_attest(&q.a, &q.attest);
+    quote_sign(&q, ak, TPM2_ALG_SHA256);
+    assert_int_equal(verify_q(&q, true, nonce, &v), -ENOKEY);
+    /* pcrDigest of the right values with the wrong hash */
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    quote_seal(&q, ak, TPM2_ALG_SHA384);
+    quote_sign(&q, ak, TPM2_ALG_SHA256);
+    assert_int_equal(verify_q(&q, true, nonce, &v), -ENOKEY);
+    assert_ptr_equal(v, (struct tpm_attest_pcrs *)&state);
+}
+
+/* Lists of 3, 1 and 1 values: the last one repeats the SHA-1 value, one more than selected. */
+static void split_with_extra(struct quote *q)
+{
+    q->lists[0].count = 3;
+    q->lists[1] = (TPML_DIGEST){.count = 1, .digests = {q->lists[0].digests[3]}};
+    q->lists[2] = q->lists[1];
+    q->n_lists = 3;
+}
+
+/* The serialized file's structure: every way it can be wrong. */
+static void test_pcr_file(void **state)
+{
+    static struct quote q;
+    struct tpm_attest_pcrs *v = (struct tpm_attest_pcrs *)&state, *ok = NULL;
+    uint32_t u32;
+
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    assert_int_equal(tpm_attest_pcrs_parse(q.file, q.file_len, &ok), 0);
+    expect_values(&q, ok);
+    ok = tpm_attest_pcrs_free(ok);
+    assert_null(tpm_attest_pcrs_free(NULL));
+
+    /* every truncation, a trailing byte, oversize, NULL */
+    for (size_t n = 0; n < q.file_len; n++)
+        assert_int_equal(tpm_attest_pcrs_parse(q.file, n, &v), -EINVAL);
+    q.file[q.file_len] = 0;
+    assert_int_equal(tpm_attest_pcrs_parse(q.file, q.file_len + 1, &v), -EINVAL);
+    q.file_len++;
+    assert_int_equal(verify_q(&q, true, nonce, &v), -EINVAL);
+    q.file_len -= 2;
+    assert_int_equal(verify_q(&q, true, nonce, &v), -EINVAL);
+    assert_int_equal(tpm_attest_pcrs_parse(q.file, TPM_ATTEST_MAX_PCR_FILE + 1, &v), -EMSGSIZE);
+    assert_int_equal(tpm_attest_pcrs_parse(NULL, 10, &v), -EINVAL);
+    assert_int_equal(tpm_attest_pcrs_parse(q.file, q.file_len, NULL), -EINVAL);
+
+#define REFUSE(expr, code)                                                                         \
+    do {                                                                                           \
+        quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));                                          \
+        expr;                                                                                      \
+        quote_dump(&q);                                                                            \
+        assert_int_equal(tpm_attest_pcrs_parse(q.file, q.file_len, &v), code);                     \
+        assert_int_equal(verify_q(&q, true, nonce, &v), code);                                     \
+    } while (0)
+
+    /* digest sizes that are not the bank's */
+    REFUSE(q.lists[0].digests[0].size = 20, -EINVAL);
+    REFUSE(q.lists[0].digests[3].size = 32, -EINVAL);
+    REFUSE(q.lists[0].digests[2].size = 0, -EINVAL);
+    REFUSE(q.lists[0].digests[2].size = 65, -EINVAL);
+    /* counts that do not match the selection: one value more, one less, an empty list */
+    REFUSE(q.lists[0].count = 5, -EINVAL);
+    REFUSE(q.lists[0].count = 3, -EINVAL);
+    REFUSE((q.lists[1].count = 0, q.n_lists = 2), -EINVAL);
+    REFUSE(q.lists[0].count = TPM_ATTEST_PCR_LIST_MAX + 1, -EINVAL);
+    REFUSE(split_with_extra(&q), -EINVAL); /* 3 + 1 + 1 values for 4 PCRs */
+    REFUSE(q.n_lists = 0, -EINVAL);
+    /* selections: no PCR at all, a bank without PCRs (so a value too many), too many slots, a
+     * bitmap over 4 bytes, a bank twice, banks we cannot size */
+    REFUSE(q.sel.count = 0, -EINVAL);
+    REFUSE(memset(q.sel.pcrSelections[1].pcrSelect, 0, 4), -EINVAL);
+    REFUSE(q.sel.count = TPM_ATTEST_MAX_SELECTIONS + 1, -EINVAL);
+    REFUSE(q.sel.pcrSelections[0].sizeofSelect = TPM_ATTEST_PCR_SELECT_MAX + 1, -EINVAL);
+    REFUSE(q.sel.pcrSelections[1].hash = TPM2_ALG_SHA256, -EINVAL);
+    {
+        /* a bank twice, values of the right size: (bank, index) would be ambiguous */
+        static const struct bank_sel twice[] = {{TPM2_ALG_SHA256, 1u << 0},
+                                                {TPM2_ALG_SHA256, 1u << 0 | 1u << 1}};
+
+        quote_make(&q, ak, twice, ELEMENTSOF(twice));
+        assert_int_equal(tpm_attest_pcrs_parse(q.file, q.file_len, &v), -EINVAL);
+        assert_int_equal(verify_q(&q, true, nonce, &v), -EINVAL);
+    }
+    REFUSE(q.sel.pcrSelections[1].hash = TPM2_ALG_SM3_256, -EOPNOTSUPP);
+    REFUSE(q.sel.pcrSelections[1].hash = TPM2_ALG_NULL, -EOPNOTSUPP);
+    /* a file written on a machine of the other byte order */
+    REFUSE(q.sel.count = __builtin_bswap32(q.sel.count), -EINVAL);
+    assert_ptr_equal(v, (struct tpm_attest_pcrs *)&state);
+#undef REFUSE
+
+    /* the number of lists must match the file's length, and be at most 32 */
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    u32 = 2;
+    memcpy(q.file + TPM_ATTEST_PCR_SEL_BYTES, &u32, sizeof(u32));
+    assert_int_equal(tpm_attest_pcrs_parse(q.file, q.file_len, &v), -EINVAL);
+    u32 = TPM_ATTEST_MAX_PCR_LISTS + 1;
+    memcpy(q.file + TPM_ATTEST_PCR_SEL_BYTES, &u32, sizeof(u32));
+    assert_int_equal(tpm_attest_pcrs_parse(q.file, q.file_len, &v), -EINVAL);
+    assert_ptr_equal(v, (struct tpm_attest_pcrs *)&state);
+
+    /* ignored, as tpm2_checkquote ignores them: unused selection slots, bitmap bytes past
+     * sizeofSelect, padding */
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    q.sel.pcrSelections[2].hash = TPM2_ALG_SM3_256;
+    q.sel.pcrSelections[2].sizeofSelect = 200;
+    q.sel.pcrSelections[1].pcrSelect[3] = 0xff; /* sizeofSelect is 3 */
+    quote_dump(&q);
+    q.file[4 + 7] = 0xee; /* the first slot's pad byte */
+    assert_int_equal(verify_q(&q, true, nonce, &ok), 0);
+    expect_values(&q, ok);
+    ok = tpm_attest_pcrs_free(ok);
+    /* a 4-byte bitmap for PCRs 24..31 */
+    {
+        static const struct bank_sel high[] = {{TPM2_ALG_SHA256, 1u << 3 | 1u << 24 | 1u << 31}};
+
+        quote_make(&q, ak, high, ELEMENTSOF(high));
+        assert_int_equal(q.sel.pcrSelections[0].sizeofSelect, 4);
+        assert_int_equal(verify_q(&q, true, nonce, &ok), 0);
+        expect_values(&q, ok);
+        assert_int_equal(ok->pcr[2].index, 31);
+        ok = tpm_attest_pcrs_free(ok);
+    }
+}
+
+/* ---- PCR policy text ------------------------------------------------------------------------ */
+
+static void test_pcr_text(void **state)
+{
+    static const char *const bad[] = {
+            "",
+            "sha256",
+            "sha256:",
+            "sha256:7",
+            "sha256:7=",
+            ":7=00",
+            "sha256:=00",
+            "sha256:07=0000000000000000000000000000000000000000000000000000000000000000",
+            "sha256:32=0000000000000000000000000000000000000000000000000000000000000000",
+            "sha256:100=0000000000000000000000000000000000000000000000000000000000000000",
+            "sha256:-1=0000000000000000000000000000000000000000000000000000000000000000",
+            "sha256:+1=0000000000000000000000000000000000000000000000000000000000000000",
+            "sha256: 1=0000000000000000000000000000000000000000000000000000000000000000",
+            "sha256:1=00000000000000000000000000000000000000000000000000000000000000",
+            "sha256:1=000000000000000000000000000000000000000000000000000000000000000000",
+            "sha256:1=000000000000000000000000000000000000000000000000000000000000000g",
+            "sha256:1=0000000000000000000000000000000000000000000000000000000000000000 ",
+            "sha1:1=0000000000000000000000000000000000000000000000000000000000000000",
+            "SHA256:1=0000000000000000000000000000000000000000000000000000000000000000",
+            "sm3_256:1=0000000000000000000000000000000000000000000000000000000000000000",
+            "sha256:1:2=0000000000000000000000000000000000000000000000000000000000000000",
+            "sha256:1=2=000000000000000000000000000000000000000000000000000000000000000",
+    };
+    static const TPMI_ALG_HASH algs[] = {TPM2_ALG_SHA1, TPM2_ALG_SHA256, TPM2_ALG_SHA384,
+                                         TPM2_ALG_SHA512};
+    static const char *const names[] = {"sha1", "sha256", "sha384", "sha512"};
+    struct tpm_attest_pcr pcr, back, poison;
+    char text[TPM_ATTEST_PCR_TEXT_MAX], want[TPM_ATTEST_PCR_TEXT_MAX + 8], small[12] = "xyz";
+    static struct quote q;
+    struct tpm_attest_pcrs *v = NULL;
+
+    /* round trips in every bank, at the largest index: what the text says, byte for byte */
+    for (size_t i = 0; i < ELEMENTSOF(algs); i++) {
+        pcr = (struct tpm_attest_pcr){
+                .bank = algs[i], .index = 31, .len = (uint8_t)digest_size(algs[i])};
+        assert_int_equal(RAND_bytes(pcr.value, pcr.len), 1);
+        assert_int_equal(tpm_attest_pcr_format(&pcr, text, sizeof(text)), 0);
+        {
+            int n = snprintf(want, sizeof(want), "%s:31=", names[i]);
+
+            for (size_t j = 0; j < pcr.len; j++)
+                n += snprintf(want + n, sizeof(want) - (size_t)n, "%02x", pcr.value[j]);
+        }
+        assert_string_equal(text, want);
+        if (algs[i] == TPM2_ALG_SHA512)
+            assert_int_equal(strlen(text), TPM_ATTEST_PCR_TEXT_MAX - 1);
+        memset(&back, 0, sizeof(back));
+        assert_int_equal(tpm_attest_pcr_parse(text, &back), 0);
+        assert_memory_equal(&back, &pcr, sizeof(pcr));
+    }
+    /* upper-case hex, index 0 */
+    assert_int_equal(tpm_attest_pcr_parse("sha1:0=ABCDEF0123456789abcdef0123456789ABCDEF01", &pcr),
+                     0);
+    assert_int_equal(pcr.bank, TPM2_ALG_SHA1);
+    assert_int_equal(pcr.index, 0);
+    assert_int_equal(pcr.len, 20);
+    assert_int_equal(pcr.value[0], 0xab);
+    assert_int_equal(pcr.value[19], 0x01);
+
+    /* refusals leave *ret alone */
+    memset(&poison, 0x5a, sizeof(poison));
+    back = poison;
+    for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+        if (tpm_attest_pcr_parse(bad[i], &back) != -EINVAL)
+            fail_msg("PCR text \"%s\" not refused", bad[i]);
+    memset(want, '0', sizeof(want) - 1);
+    want[sizeof(want) - 1] = '\0';
+    memcpy(want, "sha512:1=", 9);
+    assert_int_equal(tpm_attest_pcr_parse(want, &back), -EMSGSIZE);
+    assert_int_equal(tpm_attest_pcr_parse(NULL, &back), -EINVAL);
+    assert_memory_equal(&back, &poison, sizeof(back));
+    assert_int_equal(tpm_attest_pcr_parse("sha1:0=ABCDEF0123456789abcdef0123456789ABCDEF01", NULL),
+                     -EINVAL);
+
+    /* format refusals leave buf alone */
+    assert_int_equal(tpm_attest_pcr_format(&pcr, small, sizeof(small)), -ENOBUFS);
+    assert_string_equal(small, "xyz");
+    pcr.len = 32; /* not the SHA-1 size */
+    assert_int_equal(tpm_attest_pcr_format(&pcr, text, sizeof(text)), -EINVAL);
+    pcr.len = 20;
+    pcr.index = 32;
+    assert_int_equal(tpm_attest_pcr_format(&pcr, text, sizeof(text)), -EINVAL);
+    pcr.index = 0;
+    pcr.bank = TPM2_ALG_SM3_256;
+    assert_int_equal(tpm_attest_pcr_format(&pcr, text, sizeof(text)), -EINVAL);
+
+    /* policy checks on verified values */
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    assert_int_equal(verify_q(&q, true, nonce, &v), 0);
+    for (size_t i = 0; i < q.n; i++) {
+        assert_int_equal(tpm_attest_pcr_format(&v->pcr[i], text, sizeof(text)), 0);
+        assert_int_equal(tpm_attest_pcr_parse(text, &pcr), 0);
+        assert_int_equal(tpm_attest_pcrs_expect(v, &pcr), 0);
+        pcr.value[pcr.len - 1] ^= 1;
+        assert_int_equal(tpm_attest_pcrs_expect(v, &pcr), -EACCES);
+    }
+    assert_int_equal(tpm_attest_pcr_parse("sha256:8=0000000000000000000000000000000000000000000000"
+                                          "000000000000000000",
+                                          &pcr),
+                     0);
+    assert_int_equal(tpm_attest_pcrs_expect(v, &pcr), -ENOENT); /* not quoted */
+    assert_int_equal(tpm_attest_pcr_parse("sha384:0=000000000000000000000000000000000000000000000"
+                                          "000000000000000000000000000000000000000000000000000",
+                                          &pcr),
+                     0);
+    assert_int_equal(tpm_attest_pcrs_expect(v, &pcr), -ENOENT); /* a bank not quoted */
+    pcr.len = 32;
+    assert_int_equal(tpm_attest_pcrs_expect(v, &pcr), -EINVAL);
+    assert_int_equal(tpm_attest_pcrs_expect(NULL, &v->pcr[0]), -EINVAL);
+    assert_int_equal(tpm_attest_pcrs_expect(v, NULL), -EINVAL);
+    tpm_attest_pcrs_free(v);
+}
+
+static void test_quote_input(void **state)
+{
+    static struct quote q;
+    static uint8_t big[TPM_ATTEST_MAX_PCR_FILE + 2];
+    struct tpm_attest_quote p;
+    struct tpm_attest_pcrs *v = (struct tpm_attest_pcrs *)&state;
+
+    quote_make(&q, ak, sel_two, ELEMENTSOF(sel_two));
+    p = (struct tpm_attest_quote){q.attest.b,          q.attest.len, q.sig.b, q.sig.len,
+                                  TPM_ATTEST_SIG_TPMT, q.ak.b,       q.ak.len};
+    assert_int_equal(tpm_attest_verify_quote(NULL, nonce, q.file, q.file_len, &v), -EINVAL);
+    assert_int_equal(tpm_attest_verify_quote(&p, nonce, NULL, q.file_len, &v), -EINVAL);
+    p.ak = NULL;
+    assert_int_equal(tpm_attest_verify_quote(&p, nonce, q.file, q.file_len, &v), -EINVAL);
+    p.ak = q.ak.b;
+    p.sig = NULL;
+    assert_int_equal(tpm_attest_verify_quote(&p, nonce, q.file, q.file_len, &v), -EINVAL);
+    p.sig = q.sig.b;
+    p.sig_format = (enum tpm_attest_sig_format)9;
+    assert_int_equal(tpm_attest_verify_quote(&p, nonce, q.file, q.file_len, &v), -EINVAL);
+    p.sig_format = TPM_ATTEST_SIG_TPMT;
+    assert_int_equal(tpm_attest_verify_quote(&p, nonce, big, sizeof(big), &v), -EMSGSIZE);
+    p.attest_len = TPM_ATTEST_MAX + 1;
+    assert_int_equal(tpm_attest_verify_quote(&p, nonce, q.file, q.file_len, &v), -EMSGSIZE);
+    p.attest_len = q.attest.len;
+    p.ak_len = TPM_ATTEST_MAX_AK + 1;
+    assert_int_equal(tpm_attest_verify_quote(&p, nonce, q.file, q.file_len, &v), -EMSGSIZE);
+    p.ak_len = q.ak.len;
+    p.sig_len = TPM_ATTEST_MAX_SIG + 1;
+    assert_int_equal(tpm_attest_verify_quote(&p, nonce, q.file, q.file_len, &v), -EMSGSIZE);
+    /* a SHA-1 signature is refused */
+    quote_sign(&q, ak, TPM2_ALG_SHA1);
+    assert_int_equal(verify_q(&q, true, nonce, &v), -EOPNOTSUPP);
+    assert_ptr_equal(v, (struct tpm_attest_pcrs *)&state);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -740,6 +1511,14 @@ int main(void)
             cmocka_unit_test(test_reject_tampering),
             cmocka_unit_test(test_reject_signed),
             cmocka_unit_test(test_reject_input),
+            cmocka_unit_test(test_quote_accept),
+            cmocka_unit_test(test_quote_known_answer),
+            cmocka_unit_test(test_quote_reject_signed),
+            cmocka_unit_test(test_quote_reject_nonce),
+            cmocka_unit_test(test_quote_reject_pcrs),
+            cmocka_unit_test(test_pcr_file),
+            cmocka_unit_test(test_pcr_text),
+            cmocka_unit_test(test_quote_input),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
