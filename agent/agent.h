@@ -10,6 +10,9 @@
 #include "keystore.h"
 #include "worker.h"
 
+struct measure_host;
+struct measure_toolchain;
+
 struct conn;
 
 struct backend_slot {
@@ -47,6 +50,10 @@ struct agent {
     uint64_t checkpoint_ms;   /* when it was issued (monotonic) */
     bool checkpoint_pending;  /* a signing job for one is in flight */
     uint64_t checkpoint_failures;
+
+    /* Measured provenance (handle-provenance.c): read on first use. */
+    struct measure_host *host;
+    struct measure_toolchain *toolchain;
 
     bool stopping;
     uint64_t stop_deadline_ms;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
+#include "intoto.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -155,6 +156,34 @@ static int parse_section(char *line, enum section_kind *kind, char name[static H
     return 0;
 }
 
+/*
+ * A list of words separated by spaces or commas into rows of width bytes (at most max rows):
+ * printable, no duplicates; absolute paths when paths. Empty lists are allowed.
+ */
+static int parse_words(char *v, char *rows, size_t width, size_t max, size_t *ret_n, bool paths)
+{
+    char *save = NULL;
+    size_t n = 0;
+
+    for (char *tok = strtok_r(v, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+        size_t len = strlen(tok);
+        if (len >= width || n >= max)
+            return -EMSGSIZE;
+        for (const char *q = tok; *q; q++)
+            if (!isgraph((unsigned char)*q))
+                return -EINVAL;
+        if (paths && tok[0] != '/')
+            return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+            if (streq(rows + i * width, tok))
+                return -EINVAL;
+        memcpy(rows + n * width, tok, len + 1);
+        n++;
+    }
+    *ret_n = n;
+    return 0;
+}
+
 static int set_agent(struct agent_config *c, const char *k, char *v, uint64_t *seen)
 {
     static const char *const names[] = {"state-dir",
@@ -170,7 +199,10 @@ static int set_agent(struct agent_config *c, const char *k, char *v, uint64_t *s
                                         "log-key",
                                         "log-origin",
                                         "checkpoint-records",
-                                        "checkpoint-interval"};
+                                        "checkpoint-interval",
+                                        "builder-id",
+                                        "measure-toolchain",
+                                        "measure-environment"};
     size_t i;
     uint64_t ms;
     uint32_t u;
@@ -243,6 +275,18 @@ static int set_agent(struct agent_config *c, const char *k, char *v, uint64_t *s
             return -EINVAL;
         c->checkpoint_interval_ms = ms;
         return 0;
+    case 14:
+        if (strlen(v) > CONFIG_MAX_BUILDER_ID)
+            return -EMSGSIZE;
+        if (intoto_type_uri_check(v, strlen(v)) < 0)
+            return -EINVAL;
+        return copy_value(c->builder_id, sizeof(c->builder_id), v);
+    case 15:
+        return parse_words(v, &c->toolchain[0][0], CONFIG_MAX_TOOL_PATH + 1, CONFIG_MAX_TOOLCHAIN,
+                           &c->n_toolchain, true);
+    case 16:
+        return parse_words(v, &c->env_allow[0][0], CONFIG_MAX_ENV_PATTERN + 1, CONFIG_MAX_ENV_ALLOW,
+                           &c->n_env_allow, false);
     default:
         if (streq(v, "auto"))
             c->log_target = LOG_TARGET_AUTO;

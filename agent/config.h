@@ -54,6 +54,11 @@ struct pkcs11_section {
 };
 
 #define CONFIG_MAX_PREDICATE_TYPES 16u  /* predicate types one key may be limited to */
+#define CONFIG_MAX_BUILDER_ID      256u /* bytes of builder-id (a URI) */
+#define CONFIG_MAX_TOOLCHAIN       16u  /* measure-toolchain paths */
+#define CONFIG_MAX_TOOL_PATH       512u /* bytes of one of them */
+#define CONFIG_MAX_ENV_ALLOW       32u  /* measure-environment patterns */
+#define CONFIG_MAX_ENV_PATTERN     128u /* bytes of one of them */
 #define CONFIG_MAX_PREDICATE_TYPE  256u /* bytes of one predicate type URI */
 
 struct key_policy {
@@ -84,6 +89,12 @@ struct agent_config {
     char log_origin[HWSIGN_MAX_NAME * 4]; /* checkpoint origin ("" = hwsign/HOSTNAME) */
     uint32_t checkpoint_records;          /* issue a checkpoint at least every N records */
     uint64_t checkpoint_interval_ms;      /* ... or every T when records are waiting */
+    /* Measured provenance (docs/provenance.md). */
+    char builder_id[CONFIG_MAX_BUILDER_ID + 1]; /* "" = urn:hwsign:builder:HOSTNAME */
+    char toolchain[CONFIG_MAX_TOOLCHAIN][CONFIG_MAX_TOOL_PATH + 1]; /* digested per request */
+    size_t n_toolchain;
+    char env_allow[CONFIG_MAX_ENV_ALLOW][CONFIG_MAX_ENV_PATTERN + 1]; /* peer env allowlist */
+    size_t n_env_allow;
 
     bool have_tpm;
     char tpm_tcti[CONFIG_MAX_PATH + 1]; /* default CONFIG_DEFAULT_TCTI */

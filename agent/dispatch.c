@@ -37,6 +37,7 @@ static const struct dispatch_entry dispatch_table[] = {
         {HWSIGN_MSG_SIGN_STATEMENT, 0, handle_sign_statement},
         {HWSIGN_MSG_LOG_CHECKPOINT, DISPATCH_WHILE_STOP, handle_log_checkpoint},
         {HWSIGN_MSG_LOG_PROOF, DISPATCH_WHILE_STOP, handle_log_proof},
+        {HWSIGN_MSG_SIGN_PROVENANCE, 0, handle_sign_provenance},
         {HWSIGN_MSG_TPM_QUOTE, 0, handle_tpm_quote},
         {HWSIGN_MSG_KEY_CERTIFY, 0, handle_key_certify},
         {HWSIGN_MSG_KEY_CREATE, DISPATCH_ADMIN, handle_key_create},

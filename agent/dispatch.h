@@ -69,6 +69,22 @@ int handle_log_proof(struct agent *a, struct conn *c, uint32_t id, struct sbuf *
 int handle_tpm_quote(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 int handle_key_certify(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 void handle_tpm_job_done(struct agent *a, struct conn *c, struct job *j);
+/*
+ * The key a signing request may use (handle-sign.c): the signing log must be writable, the
+ * peer allowed by the key's policy and the key registered. Replies on failure.
+ */
+struct key_record;
+struct intoto_statement;
+int signing_key(struct agent *a, struct conn *c, uint32_t id, const char *key, const char *what,
+                const struct key_record **ret);
+/*
+ * Sign an in-toto statement the agent has judged (st is its parse): predicate-type policy,
+ * DSSE PAE, device job; the reply (type req_type) carries the envelope.
+ */
+int sign_statement_submit(struct agent *a, struct conn *c, uint32_t id, const struct key_record *k,
+                          const uint8_t *statement, size_t len, const struct intoto_statement *st,
+                          uint8_t req_type);
+int handle_sign_provenance(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 /* SIGN_STATEMENT: build j->envelope from the signature (once; before it is logged). */
 int sign_job_envelope(struct job *j);
 /* A checkpoint signing job finished (handle-log.c). */

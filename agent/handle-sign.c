@@ -47,8 +47,8 @@ static struct job *sign_job_new(const struct key_record *k, uint8_t hash, uint8_
  * the key's policy (checked first, so a refused peer learns nothing about which keys exist)
  * and the key registered. Replies (and logs refusals) on failure.
  */
-static int signing_key(struct agent *a, struct conn *c, uint32_t id, const char *key,
-                       const char *what, const struct key_record **ret)
+int signing_key(struct agent *a, struct conn *c, uint32_t id, const char *key, const char *what,
+                const struct key_record **ret)
 {
     const struct key_record *k;
 
@@ -133,18 +133,68 @@ static int copy_subjects(const struct intoto_statement *st, struct job *j)
     return 0;
 }
 
+int sign_statement_submit(struct agent *a, struct conn *c, uint32_t id, const struct key_record *k,
+                          const uint8_t *statement, size_t len, const struct intoto_statement *st,
+                          uint8_t req_type)
+{
+    _cleanup_free_ uint8_t *pae = NULL;
+    uint8_t digest[HWSIGN_MAX_DIGEST];
+    enum hwsign_hash hash;
+    const char *ptype = intoto_statement_predicate_type(st);
+    struct backend_slot *s;
+    size_t pae_len;
+    struct job *j;
+    int r;
+
+    if (!policy_key_allows_predicate(a->cfg, k->name, ptype)) {
+        struct log_fields f = {.msgid = LOG_ID_REQUEST_DENIED, .peer = &c->peer, .key = k->name};
+        log_event(LOG_WARNING, &f, "refused statement: key '%s' may not sign predicate type %s",
+                  k->name, ptype);
+        conn_reply_error(a, c, id, -EACCES, "key '%s' may not sign predicate type '%s'", k->name,
+                         ptype);
+        return -EACCES;
+    }
+    s = agent_backend_of_key(a, k);
+    if (!s) {
+        conn_reply_error(a, c, id, -ENODEV,
+                         "key '%s' belongs to backend '%s', which is not configured", k->name,
+                         k->backend);
+        return -ENODEV;
+    }
+    /* DSSE signatures are over SHA-256(PAE) for every key: what sigstore-js and our verifier
+     * compute (FORMATS.md §4.6), so P-384 envelopes stay verifiable too. */
+    hash = HWSIGN_HASH_SHA256;
+    r = dsse_pae(INTOTO_PAYLOAD_TYPE, strlen(INTOTO_PAYLOAD_TYPE), statement, len, &pae, &pae_len);
+    if (r >= 0)
+        r = hash_buffer(hash, pae, pae_len, digest, sizeof(digest));
+    j = r >= 0 ? sign_job_new(k, hash, HWSIGN_SCHEME_DEFAULT, digest, hash_len(hash)) : NULL;
+    if (j) {
+        j->payload_type = strdup(INTOTO_PAYLOAD_TYPE);
+        j->payload = malloc(len);
+        j->predicate_type = strdup(ptype);
+        if (j->payload)
+            memcpy(j->payload, statement, len);
+        j->payload_len = len;
+        r = bundle_hint_from_spki(k->spki, k->spki_len, &j->keyid);
+        if (r >= 0)
+            r = hash_buffer(HWSIGN_HASH_SHA256, statement, len, j->statement_sha256,
+                            sizeof(j->statement_sha256));
+        if (r >= 0)
+            r = copy_subjects(st, j);
+    }
+    if (!j || r < 0 || !j->payload_type || !j->payload || !j->predicate_type) {
+        job_free(j);
+        conn_reply_error(a, c, id, -ENOMEM, "agent out of memory");
+        return -ENOMEM;
+    }
+    return dispatch_submit(a, c, s, j, id, req_type);
+}
+
 int handle_sign_statement(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body)
 {
     _cleanup_(intoto_statement_freep) struct intoto_statement *st = NULL;
-    _cleanup_free_ uint8_t *pae = NULL;
     struct proto_statement_req q;
     const struct key_record *k;
-    struct backend_slot *s;
-    uint8_t digest[HWSIGN_MAX_DIGEST];
-    enum hwsign_hash hash;
-    const char *ptype;
-    size_t pae_len;
-    struct job *j;
     int r;
 
     r = proto_get_sign_statement_req(body, &q);
@@ -164,50 +214,8 @@ int handle_sign_statement(struct agent *a, struct conn *c, uint32_t id, struct s
         conn_reply_error(a, c, id, -EINVAL, "not a valid in-toto Statement v1 (%s)", strerror(-r));
         return -EINVAL;
     }
-    ptype = intoto_statement_predicate_type(st);
-    if (!policy_key_allows_predicate(a->cfg, k->name, ptype)) {
-        struct log_fields f = {.msgid = LOG_ID_REQUEST_DENIED, .peer = &c->peer, .key = q.key};
-        log_event(LOG_WARNING, &f, "refused statement: key '%s' may not sign predicate type %s",
-                  q.key, ptype);
-        conn_reply_error(a, c, id, -EACCES, "key '%s' may not sign predicate type '%s'", q.key,
-                         ptype);
-        return -EACCES;
-    }
-    s = agent_backend_of_key(a, k);
-    if (!s) {
-        conn_reply_error(a, c, id, -ENODEV,
-                         "key '%s' belongs to backend '%s', which is not configured", k->name,
-                         k->backend);
-        return -ENODEV;
-    }
-    /* DSSE signatures are over SHA-256(PAE) for every key: what sigstore-js and our verifier
-     * compute (FORMATS.md §4.6), so P-384 envelopes stay verifiable too. */
-    hash = HWSIGN_HASH_SHA256;
-    r = dsse_pae(q.payload_type, strlen(q.payload_type), q.statement, q.statement_len, &pae,
-                 &pae_len);
-    if (r >= 0)
-        r = hash_buffer(hash, pae, pae_len, digest, sizeof(digest));
-    j = r >= 0 ? sign_job_new(k, hash, HWSIGN_SCHEME_DEFAULT, digest, hash_len(hash)) : NULL;
-    if (j) {
-        j->payload_type = strdup(q.payload_type);
-        j->payload = malloc(q.statement_len);
-        j->predicate_type = strdup(ptype);
-        if (j->payload)
-            memcpy(j->payload, q.statement, q.statement_len);
-        j->payload_len = q.statement_len;
-        r = bundle_hint_from_spki(k->spki, k->spki_len, &j->keyid);
-        if (r >= 0)
-            r = hash_buffer(HWSIGN_HASH_SHA256, q.statement, q.statement_len, j->statement_sha256,
-                            sizeof(j->statement_sha256));
-        if (r >= 0)
-            r = copy_subjects(st, j);
-    }
-    if (!j || r < 0 || !j->payload_type || !j->payload || !j->predicate_type) {
-        job_free(j);
-        conn_reply_error(a, c, id, -ENOMEM, "agent out of memory");
-        return -ENOMEM;
-    }
-    return dispatch_submit(a, c, s, j, id, HWSIGN_MSG_SIGN_STATEMENT);
+    return sign_statement_submit(a, c, id, k, q.statement, q.statement_len, st,
+                                 HWSIGN_MSG_SIGN_STATEMENT);
 }
 
 int sign_job_envelope(struct job *j)

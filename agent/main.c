@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "measure.h"
 #include "auditlog.h"
 #include "journal.h"
 #include "pkcs11.h"
@@ -268,6 +269,8 @@ out:
     keystore_free(a.keys);
     auditlog_free(a.log);
     free(a.checkpoint);
+    measure_host_free(a.host);
+    measure_toolchain_free(a.toolchain);
     config_free(a.cfg);
     return status;
 }
