@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "bundle-log.h"
+#include "cmd-attest.h"
 #include "bundle.h"
 #include "crypto-cleanup.h"
 #include "crypto.h"
@@ -157,7 +158,7 @@ static int read_predicate(const char *path, uint8_t **ret, size_t *ret_len)
  * The agent's reply must be an envelope over exactly the statement we sent, with one signature
  * that verifies with the key's public key and a keyid equal to its hint. Returns an exit status.
  */
-static int check_envelope(struct hwsign_client *client, const char *key,
+int attest_check_envelope(struct hwsign_client *client, const char *key,
                           const struct dsse_envelope *env, const char *stmt, size_t stmt_len,
                           char **ret_hint)
 {
@@ -170,8 +171,9 @@ static int check_envelope(struct hwsign_client *client, const char *key,
     int r;
 
     payload = dsse_envelope_payload(env, &payload_len);
-    if (!streq(dsse_envelope_payload_type(env), INTOTO_PAYLOAD_TYPE) || payload_len != stmt_len ||
-        memcmp(payload, stmt, stmt_len) != 0 || dsse_envelope_n_signatures(env) != 1 ||
+    if (!streq(dsse_envelope_payload_type(env), INTOTO_PAYLOAD_TYPE) ||
+        (stmt && (payload_len != stmt_len || memcmp(payload, stmt, stmt_len) != 0)) ||
+        dsse_envelope_n_signatures(env) != 1 ||
         dsse_envelope_signature(env, 0, &sig, &sig_len, &keyid) < 0)
         return log_error(CLI_EXIT_ERROR, "the agent returned an envelope over another payload");
 
@@ -281,7 +283,7 @@ static int attest(const struct attest_args *a, const struct cli_context *ctx)
     if (r < 0)
         return log_error(CLI_EXIT_ERROR, "the agent returned a malformed DSSE envelope: %s",
                          strerror(-r));
-    r = check_envelope(client, a->key, env, stmt, stmt_len, &hint);
+    r = attest_check_envelope(client, a->key, env, stmt, stmt_len, &hint);
     if (r != CLI_EXIT_OK)
         return r;
 

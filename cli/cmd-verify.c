@@ -41,7 +41,8 @@ struct verify_result {
 static void verify_usage(FILE *f)
 {
     fputs("Usage: hwsign verify --key PUB.pem --signature SIG [--json] FILE\n"
-          "       hwsign verify --key PUB.pem --bundle BUNDLE [--log-key LOG.pem] [--json] [FILE]\n"
+          "       hwsign verify --key PUB.pem --bundle BUNDLE [--log-key LOG.pem]\n"
+          "                     [--policy POLICY.json [--quote QUOTE.json]] [--json] [FILE]\n"
           "\n"
           "Verify offline (no agent needed) with the public key in PUB.pem.\n"
           "\n"
@@ -62,6 +63,11 @@ static void verify_usage(FILE *f)
           "(tlogEntries): a checkpoint signed by LOG.pem (the agent's log key) and an\n"
           "inclusion proof leading from the entry to its root, the entry naming this\n"
           "signature, digest or statement, and key. Without it, entries are not checked.\n"
+          "--policy POLICY.json: the bundle must hold SLSA provenance meeting the policy's\n"
+          "requirements (builder id, build type, source repository and commit, allowed\n"
+          "commands, observed caller executables, subject files, and a TPM quote by a pinned\n"
+          "attestation key with expected PCR values, read from QUOTE.json, default\n"
+          "BUNDLE.quote.json). See docs/provenance.md.\n"
           "\n"
           "FILE, SIG or BUNDLE \"-\" reads standard input (only one of them). Prints\n"
           "\"Verified OK\" and exits 0, or exits 1 with \"verification failed: ...\".\n"
@@ -78,11 +84,14 @@ static void verify_usage(FILE *f)
           "                           [{name, sha256}], predicate (statement fields only once\n"
           "                           verified), log {index, tree_size, origin} or null\n"
           "  --log-key LOG.pem        the signing log's public key: require its log entry\n"
+          "  --policy POLICY.json     provenance requirements (docs/provenance.md)\n"
+          "  --quote QUOTE.json       the TPM quote for the policy (default BUNDLE.quote.json)\n"
           "  -h, --help               show this help\n"
           "\n"
           "Exit status: 0 verified; 1 not verified (bad signature, wrong key, FILE not the\n"
           "signed artifact or not a subject, no log entry proving this signature with\n"
-          "--log-key); 2 usage error; 4 unreadable or malformed key,\n"
+          "--log-key, provenance not meeting --policy); 2 usage error; 4 unreadable or malformed "
+          "key,\n"
           "bundle or FILE, unsupported bundle, signed payload not an in-toto statement.\n",
           f);
 }
@@ -219,7 +228,7 @@ static int verify_signature(const struct verify_args *a, struct verify_result *r
 
 int cmd_verify(int argc, char *argv[], const struct cli_context *ctx)
 {
-    enum { ARG_JSON = 0x100, ARG_LOG_KEY };
+    enum { ARG_JSON = 0x100, ARG_LOG_KEY, ARG_POLICY, ARG_QUOTE };
     static const struct option options[] = {
             {"help", no_argument, NULL, 'h'},
             {"key", required_argument, NULL, 'k'},
@@ -227,11 +236,13 @@ int cmd_verify(int argc, char *argv[], const struct cli_context *ctx)
             {"bundle", required_argument, NULL, 'b'},
             {"json", no_argument, NULL, ARG_JSON},
             {"log-key", required_argument, NULL, ARG_LOG_KEY},
+            {"policy", required_argument, NULL, ARG_POLICY},
+            {"quote", required_argument, NULL, ARG_QUOTE},
             {},
     };
     struct verify_args a = {};
     struct verify_result res = {};
-    const char *bundle = NULL, *log_key = NULL;
+    const char *bundle = NULL, *log_key = NULL, *policy = NULL, *quote = NULL;
     int c, r;
 
     optind = 0;
@@ -255,6 +266,12 @@ int cmd_verify(int argc, char *argv[], const struct cli_context *ctx)
         case ARG_LOG_KEY:
             log_key = optarg;
             break;
+        case ARG_POLICY:
+            policy = optarg;
+            break;
+        case ARG_QUOTE:
+            quote = optarg;
+            break;
         default:
             return log_bad_option("verify", c, argv);
         }
@@ -267,11 +284,16 @@ int cmd_verify(int argc, char *argv[], const struct cli_context *ctx)
         return log_usage("verify", "--signature and --bundle cannot be combined");
     if (log_key && (!bundle || !*log_key))
         return log_usage("verify", "--log-key needs --bundle and a file name");
+    if ((policy && (!bundle || !*policy)) || (quote && !policy))
+        return log_usage("verify", "--policy needs --bundle and a file name; --quote needs "
+                                   "--policy");
     if (bundle) {
         struct verify_bundle_args b = {.key_path = a.key_path,
                                        .bundle_path = bundle,
                                        .json = a.json,
-                                       .log_key_path = log_key};
+                                       .log_key_path = log_key,
+                                       .policy_path = policy,
+                                       .quote_path = quote};
 
         if (!*bundle)
             return log_usage("verify", "--bundle needs a file name");

@@ -13,7 +13,8 @@
 
 static const struct cli_command commands[] = {
         {"key", cmd_key},       {"sign", cmd_sign},     {"attest-blob", cmd_attest_blob},
-        {"verify", cmd_verify}, {"status", cmd_status}, {"log", cmd_log},
+        {"attest", cmd_attest}, {"verify", cmd_verify}, {"status", cmd_status},
+        {"log", cmd_log},
 };
 
 static void usage(FILE *f)
@@ -37,6 +38,9 @@ static void usage(FILE *f)
           "                                                     verify that proof offline\n"
           "  sign --key NAME [-o SIG] [--bundle OUT] FILE       sign FILE (cosign-compatible\n"
           "                                                     signature, Sigstore bundle)\n"
+          "  attest --key NAME --product PATH... [--material PATH]... [--quote] -- COMMAND...\n"
+          "                                                     run a build, sign SLSA\n"
+          "                                                     provenance the agent measured\n"
           "  attest-blob --key NAME --type URI --predicate JSON --subject FILE... -o OUT\n"
           "                                                     in-toto attestation (DSSE,\n"
           "                                                     Sigstore bundle)\n"

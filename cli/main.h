@@ -36,6 +36,7 @@ struct cli_command {
 int cmd_key(int argc, char *argv[], const struct cli_context *ctx);
 int cmd_sign(int argc, char *argv[], const struct cli_context *ctx);
 int cmd_attest_blob(int argc, char *argv[], const struct cli_context *ctx);
+int cmd_attest(int argc, char *argv[], const struct cli_context *ctx); /* cmd-attest-run.c */
 int cmd_verify(int argc, char *argv[], const struct cli_context *ctx);
 int cmd_status(int argc, char *argv[], const struct cli_context *ctx);
 /* hwsign log verify|search: offline audit of the signing log file (no agent). */

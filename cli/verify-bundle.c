@@ -21,7 +21,9 @@
 #include "json.h"
 #include "main.h"
 #include "output.h"
+#include "quote-file.h"
 #include "verify-bundle.h"
+#include "verify-policy.h"
 
 struct bundle_result {
     const char *kind;      /* "messageSignature", "dsseEnvelope" or "envelope" (bare DSSE) */
@@ -36,6 +38,7 @@ struct bundle_result {
     uint8_t *spki; /* of the verifying key */
     size_t spki_len;
     bool logged; /* the log entry was checked (log) */
+    bool policy; /* the policy was satisfied */
     struct bundle_log_result log;
     char error[512]; /* why verification failed; "" when it succeeded */
 };
@@ -136,6 +139,7 @@ static int print_json(const struct verify_bundle_args *a, const struct bundle_re
         (r = add_hex(o, "sha256", res->digest)) < 0 ||
         (r = json_add_string(o, "payload_type", res->payload_type)) < 0 ||
         (r = add_statement(o, res->st)) < 0 || (r = add_log(o, res)) < 0 ||
+        (r = json_add_string(o, "policy", res->policy ? a->policy_path : NULL)) < 0 ||
         (r = json_add_string(o, "error", res->error[0] ? res->error : NULL)) < 0)
         return r;
     return json_print(o);
@@ -150,7 +154,9 @@ static void print_human(const struct bundle_result *res)
         printf("Log: record %" PRIu64 " included in checkpoint %s of size %" PRIu64
                " (signed by the log key)\n",
                res->log.index, res->log.origin, res->log.tree_size);
-    else if (res->b && bundle_n_tlog_entries(res->b) > 0)
+    if (res->policy)
+        printf("Policy: satisfied\n");
+    if (!res->logged && res->b && bundle_n_tlog_entries(res->b) > 0)
         printf("Log: the bundle carries %zu log entr%s, not checked (give --log-key)\n",
                bundle_n_tlog_entries(res->b), bundle_n_tlog_entries(res->b) == 1 ? "y" : "ies");
     if (!res->st)
@@ -333,6 +339,24 @@ static int run_verify(const struct verify_bundle_args *a, struct bundle_result *
         if (r != CLI_EXIT_OK)
             return r;
         res->logged = true;
+    }
+    if (a->policy_path) {
+        _cleanup_free_ char *qpath = NULL;
+        const uint8_t *payload;
+        size_t plen = 0;
+
+        if (!res->st)
+            return log_error(CLI_EXIT_ERROR,
+                             "%s is a messageSignature bundle: a policy applies to provenance",
+                             bname);
+        if (!a->quote_path && str_join(a->bundle_path, QUOTE_FILE_SUFFIX, &qpath) < 0)
+            return log_errno(-ENOMEM, "cannot name the quote file");
+        payload = dsse_envelope_payload(bundle_get_envelope(b), &plen);
+        r = verify_policy(a->policy_path, a->quote_path ? a->quote_path : qpath, res->st, payload,
+                          plen, true);
+        if (r != CLI_EXIT_OK)
+            return r;
+        res->policy = true;
     }
     return CLI_EXIT_OK;
 }

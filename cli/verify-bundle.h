@@ -13,6 +13,8 @@ struct verify_bundle_args {
     const char *bundle_path;  /* "-" = stdin */
     const char *file;         /* the artifact, NULL when not given; "-" = stdin */
     const char *log_key_path; /* NULL, or the signing log's key: require a log entry */
+    const char *policy_path;  /* NULL, or a provenance policy (verify-policy.h) */
+    const char *quote_path;   /* the policy's TPM quote; NULL = BUNDLE.quote.json */
     bool json;
 };
 
@@ -20,7 +22,8 @@ struct verify_bundle_args {
  * Verifies, prints the result (human text or --json) and the one-line error, and returns the
  * exit status: 0 verified; 1 the signature does not verify with the key, or FILE is not what
  * the bundle names (not the messageDigest, not among the subjects), or (with log_key_path) the
- * bundle carries no signing-log entry proving inclusion of this signature (bundle-log.h); 2 a
+ * bundle carries no signing-log entry proving inclusion of this signature (bundle-log.h), or
+ * (with policy_path) the provenance does not satisfy the policy; 2 a
  * messageSignature bundle without FILE; 4 unreadable or malformed key, bundle or FILE, an
  * unsupported bundle (certificate, digest other than SHA-256) or a signed payload that is not an
  * in-toto Statement v1.
