@@ -162,6 +162,16 @@ for key in quickstart quickstart-tpm; do
     openssl dgst -sha256 -verify "$Q/$key.pub.pem" -signature "$EXAMPLE.$key.sig.der" "$EXAMPLE"
 done
 
+say "a measured build: the agent signs SLSA provenance, bound to a TPM quote"
+( cd "$Q" && "$HW" attest --key quickstart -o "$Q/build.sigstore.json" --product "example.out" \
+    --quote -- sh -c 'sort example.txt > example.out' )
+"$HW" key ak -o "$Q/ak.pem"
+cat > "$Q/policy.json" <<POLICY
+{"allowedCommands": ["sh"], "subjects": ["$Q/example.out"], "quote": {"ak": "ak.pem"}}
+POLICY
+"$HW" verify --key "$Q/quickstart.pub.pem" --bundle "$Q/build.sigstore.json" \
+    --log-key "$Q/quickstart-log.pub.pem" --policy "$Q/policy.json" "$Q/example.out"
+
 say "the signing log: every signature above is recorded; a signed checkpoint covers them"
 "$HW" log checkpoint --new --verify-key "$Q/quickstart-log.pub.pem" -o "$Q/checkpoint.note"
 "$HW" log verify --state-dir "$Q/state" --checkpoint "$Q/checkpoint.note" \
@@ -176,6 +186,7 @@ The agent is running (pid $(cat "$Q/agent.pid"), log $Q/agent.log). To use it:
   $HW sign --key quickstart FILE            # PKCS#11 key; writes FILE.sig (base64 DER, cosign-compatible)
   $HW sign --key quickstart-tpm FILE        # TPM key
   $HW verify --key $Q/quickstart.pub.pem --signature FILE.sig FILE
+  $HW attest --key quickstart --product OUT -- BUILD-COMMAND...   # measured SLSA provenance
   $HW log search --state-dir $Q/state      # what was signed, by whom, when
 
 To stop it:  $0 --stop
