@@ -455,5 +455,18 @@ int bundle_add_tlog_entry(const char *json, size_t len, struct json_object *entr
     r = fjson_append(arr, json_object_get(entry));
     if (r < 0)
         return r;
-    return fjson_serialize(root, ret, ret_len);
+    {
+        char *out = NULL;
+        size_t out_len = 0;
+        r = fjson_serialize(root, &out, &out_len);
+        if (r < 0)
+            return r;
+        if (out_len > BUNDLE_MAX_JSON) { /* it would no longer decode */
+            free(out);
+            return -EMSGSIZE;
+        }
+        *ret = out;
+        *ret_len = out_len;
+    }
+    return 0;
 }

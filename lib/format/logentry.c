@@ -108,7 +108,9 @@ int logentry_body(const struct logrec *r, const uint8_t *body, size_t body_len, 
     size_t pem_len = 0;
     int e;
 
-    if (!r || !body || body_len == 0 || !ret || !ret_len || !r->sig || !r->spki)
+    if (!r || !body || body_len == 0 || !ret || !ret_len || !r->sig || !r->spki ||
+        r->sig_len == 0 || r->sig_len > LOGREC_MAX_SIG || r->spki_len == 0 ||
+        r->spki_len > LOGREC_MAX_SPKI) /* what logentry_parse would refuse */
         return -EINVAL;
     if (r->request == LOGREC_STATEMENT && !r->has_envelope)
         return -EINVAL;

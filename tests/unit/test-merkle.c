@@ -6,7 +6,11 @@
  * an independent slow recursive reference written here from the RFC 6962 definitions (MTH,
  * PATH, SUBPROOF) that every generated root and proof must equal; exhaustive verification of
  * all proofs for trees up to 64 leaves including every single-bit flip; the compact range
- * against the reference at every size up to 1000 and at a few large sizes.
+ * against the reference at every size up to 1000 and at a few large sizes; the stored tree
+ * (merkle_tree_*) against merkle_inclusion_proof / merkle_root for every size up to 70, every
+ * index and every older tree size, at large sizes across perfect-subtree boundaries, and its
+ * -EINVAL cases (outputs untouched, tree unchanged). No allocation-failure hook here: the file
+ * has none (malloc is not wrapped for test-merkle).
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -554,6 +558,157 @@ static void test_errors_leave_outputs(void **state)
     }
 }
 
+/* ---- stored tree ---- */
+
+#define TREE_SMALL 70u
+
+/* The stored tree's proof of (index, m) equals the O(n) function's, and verifies. */
+static void check_tree_proof(const struct merkle_tree *t, uint64_t index, uint64_t m,
+                             const uint8_t root[H])
+{
+    uint8_t want[MERKLE_MAX_PROOF][H], got[MERKLE_MAX_PROOF][H];
+    size_t wlen = 0, glen = 0;
+
+    assert_int_equal(merkle_inclusion_proof(get_leaf, NULL, index, m, want, &wlen), 0);
+    memset(got, 0xa5, sizeof(got));
+    assert_int_equal(merkle_tree_inclusion_proof(t, index, m, got, &glen), 0);
+    assert_int_equal(glen, wlen);
+    if (glen > 0)
+        assert_memory_equal(got, want, glen * H);
+    assert_int_equal(
+            merkle_verify_inclusion(index, m, leaves[index], (const uint8_t(*)[H])got, glen, root),
+            0);
+}
+
+/*
+ * Every size n in 1..TREE_SMALL (the tree grown one leaf at a time, as the agent grows it), every
+ * index < n and every older size m in index+1..n: proofs equal merkle_inclusion_proof and
+ * verify, roots equal merkle_root and the RFC reference.
+ */
+static void test_tree_small_exhaustive(void **state)
+{
+    _cleanup_(merkle_tree_freep) struct merkle_tree *t = NULL;
+    uint8_t roots[TREE_SMALL + 1][H], got[H], slow[H];
+
+    for (uint64_t n = 0; n <= TREE_SMALL; n++)
+        ref_mth((const uint8_t(*)[H])leaves, n, roots[n]);
+    assert_int_equal(merkle_tree_new(&t), 0);
+    assert_int_equal(merkle_tree_size(t), 0);
+    assert_int_equal(merkle_tree_root(t, 0, got), 0);
+    assert_memory_equal(got, roots[0], H);
+
+    for (uint64_t n = 1; n <= TREE_SMALL; n++) {
+        assert_int_equal(merkle_tree_append(t, leaves[n - 1]), 0);
+        assert_int_equal(merkle_tree_size(t), n);
+        for (uint64_t m = 0; m <= n; m++) {
+            assert_int_equal(merkle_tree_root(t, m, got), 0);
+            assert_memory_equal(got, roots[m], H);
+            assert_int_equal(merkle_root(get_leaf, NULL, m, slow), 0);
+            assert_memory_equal(got, slow, H);
+        }
+        for (uint64_t index = 0; index < n; index++)
+            for (uint64_t m = index + 1; m <= n; m++)
+                check_tree_proof(t, index, m, roots[m]);
+    }
+}
+
+/* A fresh tree per size gives the same answers as the one grown leaf by leaf (no state left
+ * over from earlier sizes), and big trees agree with the O(n) functions across the
+ * perfect-subtree boundaries. */
+static void test_tree_big_sizes(void **state)
+{
+    static const uint64_t sizes[] = {4095, 4096, 4097, 65535, 65536, 65537, BIG_LEAVES};
+    static const uint64_t probes[] = {0, 1, 2, 4094, 4095, 4096, 12345, 65535, 65536, 77777};
+    _cleanup_(merkle_tree_freep) struct merkle_tree *t = NULL;
+    uint64_t n = 0;
+
+    assert_int_equal(merkle_tree_new(&t), 0);
+    for (size_t s = 0; s < ELEMENTSOF(sizes); s++) {
+        uint8_t root[H], prev[H], slow[H];
+
+        for (; n < sizes[s]; n++)
+            assert_int_equal(merkle_tree_append(t, leaves[n]), 0);
+        assert_int_equal(merkle_tree_root(t, n, root), 0);
+        assert_int_equal(merkle_root(get_leaf, NULL, n, slow), 0);
+        assert_memory_equal(root, slow, H);
+        /* One size back: the tree answers for a checkpoint older than its last append. */
+        assert_int_equal(merkle_tree_root(t, n - 1, prev), 0);
+        assert_int_equal(merkle_root(get_leaf, NULL, n - 1, slow), 0);
+        assert_memory_equal(prev, slow, H);
+        for (size_t p = 0; p < ELEMENTSOF(probes); p++) {
+            if (probes[p] >= n)
+                continue;
+            check_tree_proof(t, probes[p], n, root);
+            if (probes[p] < n - 1)
+                check_tree_proof(t, probes[p], n - 1, prev);
+        }
+        check_tree_proof(t, n - 1, n, root);
+    }
+    /* Older sizes of the big tree: the root at 77777 and a proof against it. */
+    {
+        uint8_t root[H], slow[H];
+        assert_int_equal(merkle_tree_root(t, 77777, root), 0);
+        assert_int_equal(merkle_root(get_leaf, NULL, 77777, slow), 0);
+        assert_memory_equal(root, slow, H);
+        check_tree_proof(t, 54321, 77777, root);
+        check_tree_proof(t, 77776, 77777, root);
+    }
+}
+
+static void test_tree_errors(void **state)
+{
+    _cleanup_(merkle_tree_freep) struct merkle_tree *t = NULL;
+    uint8_t out[H], poison[H], p[MERKLE_MAX_PROOF][H], ppoison[MERKLE_MAX_PROOF][H];
+    size_t len = 777;
+
+    memset(poison, 0xa5, H);
+    memset(ppoison, 0x5a, sizeof(ppoison));
+    memcpy(out, poison, H);
+    memcpy(p, ppoison, sizeof(p));
+
+    assert_int_equal(merkle_tree_new(NULL), -EINVAL);
+    assert_null(merkle_tree_free(NULL));
+    assert_int_equal(merkle_tree_size(NULL), 0);
+    assert_int_equal(merkle_tree_append(NULL, leaves[0]), -EINVAL);
+    assert_int_equal(merkle_tree_root(NULL, 0, out), -EINVAL);
+    assert_int_equal(merkle_tree_inclusion_proof(NULL, 0, 1, p, &len), -EINVAL);
+
+    assert_int_equal(merkle_tree_new(&t), 0);
+    /* Empty tree: no proof at all, only the empty root. */
+    assert_int_equal(merkle_tree_inclusion_proof(t, 0, 0, p, &len), -EINVAL);
+    assert_int_equal(merkle_tree_inclusion_proof(t, 0, 1, p, &len), -EINVAL);
+    assert_int_equal(merkle_tree_root(t, 1, out), -EINVAL);
+    for (uint64_t i = 0; i < 10; i++)
+        assert_int_equal(merkle_tree_append(t, leaves[i]), 0);
+    /* index >= m, m > size, NULL outputs. */
+    assert_int_equal(merkle_tree_inclusion_proof(t, 5, 5, p, &len), -EINVAL);
+    assert_int_equal(merkle_tree_inclusion_proof(t, 6, 5, p, &len), -EINVAL);
+    assert_int_equal(merkle_tree_inclusion_proof(t, 9, 11, p, &len), -EINVAL);
+    assert_int_equal(merkle_tree_inclusion_proof(t, 10, 10, p, &len), -EINVAL);
+    assert_int_equal(merkle_tree_inclusion_proof(t, 0, UINT64_MAX, p, &len), -EINVAL);
+    assert_int_equal(merkle_tree_inclusion_proof(t, UINT64_MAX, 10, p, &len), -EINVAL);
+    assert_int_equal(merkle_tree_inclusion_proof(t, 0, 10, NULL, &len), -EINVAL);
+    assert_int_equal(merkle_tree_inclusion_proof(t, 0, 10, p, NULL), -EINVAL);
+    assert_int_equal(merkle_tree_root(t, 11, out), -EINVAL);
+    assert_int_equal(merkle_tree_root(t, UINT64_MAX, out), -EINVAL);
+    assert_int_equal(len, 777);
+    assert_memory_equal(out, poison, H);
+    assert_memory_equal(p, ppoison, sizeof(p));
+    /* The failures changed nothing: the tree still answers as before. */
+    assert_int_equal(merkle_tree_size(t), 10);
+    assert_int_equal(merkle_tree_inclusion_proof(t, 9, 10, p, &len), 0);
+    assert_int_equal(len, 2);
+    {
+        uint8_t root[H];
+        ref_mth((const uint8_t(*)[H])leaves, 10, root);
+        assert_int_equal(merkle_tree_root(t, 10, out), 0);
+        assert_memory_equal(out, root, H);
+        assert_int_equal(
+                merkle_verify_inclusion(9, 10, leaves[9], (const uint8_t(*)[H])p, len, root), 0);
+    }
+    assert_null(merkle_tree_free(TAKE_PTR(t)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +721,9 @@ int main(void)
             cmocka_unit_test(test_range_small_sizes),
             cmocka_unit_test(test_range_big_sizes),
             cmocka_unit_test(test_errors_leave_outputs),
+            cmocka_unit_test(test_tree_small_exhaustive),
+            cmocka_unit_test(test_tree_big_sizes),
+            cmocka_unit_test(test_tree_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
