@@ -68,6 +68,27 @@ static int fsync_dir(const char *dir)
     return 0;
 }
 
+/*
+ * A file no longer than the magic holding a proper prefix of it, or only zero bytes, is a log
+ * whose creation a power loss cut short (the magic written, not yet synced; or the size
+ * extended without the data). It holds no record, so starting it afresh loses nothing; any
+ * other short content (another file, another version's magic) is still refused by the scan.
+ */
+static bool unsynced_magic(int fd, off_t size)
+{
+    uint8_t buf[LOGREC_MAGIC_LEN];
+    bool zeros = true;
+
+    if (size <= 0 || size > (off_t)LOGREC_MAGIC_LEN ||
+        pread(fd, buf, (size_t)size, 0) != (ssize_t)size)
+        return false;
+    if (memcmp(buf, LOGREC_MAGIC, (size_t)size) == 0)
+        return size < (off_t)LOGREC_MAGIC_LEN; /* the whole magic: a valid empty log */
+    for (off_t i = 0; i < size; i++)
+        zeros = zeros && buf[i] == 0;
+    return zeros;
+}
+
 /* Read and verify the file on l->fd; set the durable state; truncate a torn tail. */
 static int load(struct auditlog *l, char *err, size_t errlen)
 {
@@ -84,6 +105,14 @@ static int load(struct auditlog *l, char *err, size_t errlen)
         return r;
     if (fstat(l->fd, &st) < 0)
         return fail(err, errlen, negative_errno(), "cannot stat %s: %m", l->path);
+    if (unsynced_magic(l->fd, st.st_size)) {
+        if (ftruncate(l->fd, 0) < 0)
+            return fail(err, errlen, negative_errno(), "cannot reset %s: %m", l->path);
+        (void)snprintf(l->error, sizeof(l->error),
+                       "started the log afresh: it held only %lld bytes of an unsynced header",
+                       (long long)st.st_size);
+        st.st_size = 0;
+    }
     if (st.st_size == 0) {
         r = fd_write_all(l->fd, LOGREC_MAGIC, LOGREC_MAGIC_LEN);
         if (r < 0 || fdatasync(l->fd) < 0 || fsync_dir(l->dir) < 0)

@@ -10,8 +10,10 @@
  * reopens the file from disk, truncates it to the last durable record and syncs again; a
  * retried fsync on the old descriptor is never trusted.
  *
- * At open the whole log is verified (framing, seq, chain). A torn final record (never
- * acknowledged: it was not completely synced) is truncated; any other damage refuses the open.
+ * At open the whole log is verified (framing, seq, chain). A torn final record or a hole in the
+ * final unsynced batch (never acknowledged: not completely synced) is truncated; any other
+ * damage refuses the open. A file of at most 8 bytes holding part of the magic or only zeros
+ * (its creation cut short by a power loss) is started afresh.
  * One agent per log: the records file is flock()ed.
  */
 #pragma once
@@ -25,7 +27,7 @@
 
 #define AUDITLOG_DIR       "log"
 #define AUDITLOG_FILE      "records"
-#define AUDITLOG_MAX_BATCH (1024u * 1024u) /* bytes buffered for one group commit */
+#define AUDITLOG_MAX_BATCH LOGREC_MAX_BATCH /* bytes of one group commit (then a new batch) */
 
 struct auditlog;
 

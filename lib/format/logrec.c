@@ -353,6 +353,77 @@ static int check_record(const uint8_t *data, size_t len, size_t off, uint64_t se
     return 1;
 }
 
+/*
+ * A power loss during a group commit can leave a hole in the final, unsynced batch: the
+ * filesystem may persist its sectors in any order and extend the size before all of them are
+ * on disk, so a zeroed (never written) sector can sit between written ones. The writer
+ * (agent/auditlog.c) leaves at most one batch unsynced and appends it as whole records right
+ * after the synced ones; a batch is the records completed in one event-loop pass, a few KiB.
+ * Holes are recognised in a final batch of up to LOGREC_MAX_BATCH bytes: one further back is
+ * refused like any damage, which is safe (nothing is cut), so this bound matters for recovery
+ * only, never for safety. So when the first bad record (at off, declared extent ext) is such a
+ * hole,
+ *   - it overlaps an unwritten 512-byte aligned sector lying inside the data. Such a sector
+ *     keeps its old content: zeros, except durable bytes before the batch's start. So either
+ *     the whole sector is zero, or (the batch, hence this record, starting inside it) the
+ *     record's bytes from off to the sector's end are. A run of fewer than
+ *     LOGREC_MIN_ZERO_RUN bytes does not count: it covers at most the two high bytes of the
+ *     length, zero in every record. A flipped bit, garbage or a swapped record does not
+ *     qualify;
+ *   - everything from it to the end fits in one batch: len - off <= LOGREC_MAX_BATCH;
+ *   - no later record is the one that should follow the last good record (seq == count and a
+ *     chain continuing it): with a hole, that record is the damaged one itself; finding it
+ *     intact further on means bytes were inserted or overwritten in the middle of the log.
+ * Then every record from off on belongs to the unsynced batch: none was acknowledged, and
+ * truncating at off keeps every synced record. Damage earlier than the last LOGREC_MAX_BATCH
+ * bytes, or of another kind, stays damage. The price: zeroed sectors among the last records
+ * of a log that were acknowledged look the same (as a flip in the last record already does);
+ * only a saved checkpoint (size and root) tells them apart, and the agent refuses to open a
+ * log shorter than its last checkpoint.
+ */
+#define LOGREC_SECTOR       512u /* smallest unit a disk writes atomically */
+#define LOGREC_MIN_ZERO_RUN 3u   /* shortest unwritten run that can alter a length */
+
+/*
+ * An aligned sector inside data[0, len) overlapping [from, to) whose bytes from max(start,
+ * from) to its end are all zero (at least LOGREC_MIN_ZERO_RUN of them).
+ */
+static bool zero_sector_in(const uint8_t *data, size_t len, size_t from, size_t to)
+{
+    for (size_t s = from / LOGREC_SECTOR * LOGREC_SECTOR; s < to && s + LOGREC_SECTOR <= len;
+         s += LOGREC_SECTOR) {
+        size_t lo = MAX(s, from);
+        if (s + LOGREC_SECTOR - lo >= LOGREC_MIN_ZERO_RUN &&
+            all_zero(data + lo, s + LOGREC_SECTOR - lo))
+            return true;
+    }
+    return false;
+}
+
+/* 1 when the bad record at off is a hole in the final unsynced batch (see above), else 0. */
+static int unsynced_hole(const uint8_t *data, size_t len, size_t off, size_t ext, uint64_t seq,
+                         const uint8_t prev[static LOGREC_HASH])
+{
+    if (ext == 0 || len - off > LOGREC_MAX_BATCH || !zero_sector_in(data, len, off, off + ext))
+        return 0;
+    for (size_t p = off + 1; len - p >= LOGREC_FRAME + 2; p++) {
+        _cleanup_(logrec_freep) struct logrec *rec = NULL;
+        uint8_t next[LOGREC_HASH];
+        uint32_t blen;
+        bool reaches_end;
+        size_t x = 0;
+        int e;
+
+        /* Cheap filter first: a body starts with its version and type. */
+        if (data[p + 4] != LOGREC_VERSION || data[p + 5] != LOGREC_TYPE_SIGNATURE)
+            continue;
+        e = check_record(data, len, p, seq, prev, &rec, &blen, next, &reaches_end, &x);
+        if (e != 0)
+            return e < 0 ? e : 0;
+    }
+    return 1;
+}
+
 int logrec_scan(const uint8_t *data, size_t len, logrec_scan_cb cb, void *ctx, size_t *ret_end,
                 uint64_t *ret_count, uint8_t ret_chain[static LOGREC_HASH], bool *ret_torn)
 {
@@ -387,6 +458,10 @@ int logrec_scan(const uint8_t *data, size_t len, logrec_scan_cb cb, void *ctx, s
             if (reaches_end || all_zero(data + off, len - off) ||
                 (ext > 0 && all_zero(data + off + ext, len - off - ext)))
                 torn = true;
+            else if ((e = unsynced_hole(data, len, off, ext, count, chain)) < 0)
+                return e;
+            else if (e > 0)
+                torn = true; /* a hole in the final unsynced batch */
             else
                 result = -EBADMSG;
             break;

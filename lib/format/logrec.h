@@ -48,6 +48,9 @@
 #define LOGREC_HASH           32u
 #define LOGREC_MAX_SIG        1024u /* = HWSIGN_MAX_SIG: DER signature (RSA-4096 fits) */
 #define LOGREC_MAX_SPKI       2048u /* = HWSIGN_MAX_SPKI */
+/* A writer's batch (records appended and synced together) is at most this many bytes; a hole
+ * in the final, unsynced batch is recognised only within the last LOGREC_MAX_BATCH bytes. */
+#define LOGREC_MAX_BATCH (64u * 1024u)
 
 enum logrec_request { LOGREC_DIGEST = 1, LOGREC_STATEMENT = 2 };
 
@@ -108,7 +111,10 @@ int logrec_chain(const uint8_t prev[static LOGREC_HASH], const uint8_t *body, si
  * zero bytes, or bytes that are all zero (a file extended without its data, as after a power
  * loss). A length over LOGREC_MAX_BODY is never torn (the writer cannot have written it): one
  * flipped high bit in an early length must not make the acknowledged records after it look
- * like a tail to truncate. Bad or short magic (including an empty file) is -EBADMSG with
+ * like a tail to truncate. Also torn: a hole in the final unsynced batch -- the first bad record
+ * overlaps a zero (never written) 512-byte sector, lies within the last LOGREC_MAX_BATCH bytes,
+ * and no intact record later in the data continues the chain (see logrec.c for the argument).
+ * Bad or short magic (including an empty file) is -EBADMSG with
  * *ret_end 0. Other errors (-EINVAL, -ENOMEM, a callback's) leave the outputs untouched. A writer
  * truncates a torn tail at *ret_end: it was never acknowledged, because a record is acknowledged
  * only after it is synced and fully valid.
