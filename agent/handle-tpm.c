@@ -78,45 +78,69 @@ static int dup_bytes(const uint8_t *p, size_t n, uint8_t **ret, size_t *ret_len)
     return 0;
 }
 
+/* One evidence field: an accessor's result (src, and the length it wrote) and where it goes. */
+struct evidence_field {
+    const uint8_t *src;
+    const size_t *src_len;
+    uint8_t **dst;
+    size_t *dst_len;
+};
+
+/* A new, empty evidence object owned by j (freed with the job). */
+static struct hwsign_tpm_evidence *evidence_new(struct job *j)
+{
+    struct hwsign_tpm_evidence *e = calloc(1, sizeof(*e));
+
+    if (!e)
+        return NULL;
+    j->out_obj = e;
+    j->out_obj_free = evidence_free;
+    return e;
+}
+
+/*
+ * Worker thread: copies the n fields into e in order (each must be non-empty: -EIO otherwise),
+ * then the selection text when not NULL, then the AK's SPKI. Stops at the first failure; the
+ * job frees what was copied.
+ */
+static int evidence_fill(struct key_backend *b, const struct job *j, struct hwsign_tpm_evidence *e,
+                         const struct evidence_field *f, size_t n, const char *selection)
+{
+    for (size_t i = 0; i < n; i++) {
+        int r = dup_bytes(f[i].src, *f[i].src_len, f[i].dst, f[i].dst_len);
+        if (r < 0)
+            return r;
+    }
+    if (selection) {
+        e->selection = strdup(selection);
+        if (!e->selection)
+            return -ENOMEM;
+    }
+    return tpm_backend_ak_public(b, j->aux, &e->ak_spki, &e->ak_spki_len);
+}
+
 /* Worker thread: j->aux = AK path, j->digest = nonce, j->payload_type = selection or NULL. */
 static int quote_call(struct key_backend *b, struct job *j)
 {
     _cleanup_(tpm_quote_freep) struct tpm_quote *q = NULL;
     struct hwsign_tpm_evidence *e;
-    const uint8_t *p;
-    size_t n = 0;
+    size_t n[4] = {};
     int r = ensure_ak(b, j->aux);
 
     if (r >= 0)
         r = tpm_backend_quote(b, j->aux, j->payload_type, j->digest, &q);
     if (r < 0)
         return r;
-    e = calloc(1, sizeof(*e));
+    e = evidence_new(j);
     if (!e)
         return -ENOMEM;
-    j->out_obj = e;
-    j->out_obj_free = evidence_free;
-    p = tpm_quote_attest(q, &n);
-    r = dup_bytes(p, n, &e->attest, &e->attest_len);
-    if (r >= 0) {
-        p = tpm_quote_signature(q, &n);
-        r = dup_bytes(p, n, &e->sig, &e->sig_len);
-    }
-    if (r >= 0) {
-        p = tpm_quote_signature_der(q, &n);
-        r = dup_bytes(p, n, &e->sig_der, &e->sig_der_len);
-    }
-    if (r >= 0) {
-        p = tpm_quote_pcrs_serialized(q, &n);
-        r = dup_bytes(p, n, &e->pcrs, &e->pcrs_len);
-    }
-    if (r >= 0) {
-        e->selection = strdup(tpm_quote_selection(q));
-        r = e->selection ? 0 : -ENOMEM;
-    }
-    if (r >= 0)
-        r = tpm_backend_ak_public(b, j->aux, &e->ak_spki, &e->ak_spki_len);
-    return r;
+    const struct evidence_field f[] = {
+            {tpm_quote_attest(q, &n[0]), &n[0], &e->attest, &e->attest_len},
+            {tpm_quote_signature(q, &n[1]), &n[1], &e->sig, &e->sig_len},
+            {tpm_quote_signature_der(q, &n[2]), &n[2], &e->sig_der, &e->sig_der_len},
+            {tpm_quote_pcrs_serialized(q, &n[3]), &n[3], &e->pcrs, &e->pcrs_len},
+    };
+    return evidence_fill(b, j, e, f, ELEMENTSOF(f), tpm_quote_selection(q));
 }
 
 /* Worker thread: j->aux = AK path, j->locator = the key, j->digest = nonce. */
@@ -124,36 +148,23 @@ static int certify_call(struct key_backend *b, struct job *j)
 {
     _cleanup_(tpm_certify_freep) struct tpm_certify *cert = NULL;
     struct hwsign_tpm_evidence *e;
-    const uint8_t *p;
-    size_t n = 0;
+    size_t n[4] = {};
     int r = ensure_ak(b, j->aux);
 
     if (r >= 0)
         r = tpm_backend_certify(b, j->aux, j->locator, j->digest, &cert);
     if (r < 0)
         return r;
-    e = calloc(1, sizeof(*e));
+    e = evidence_new(j);
     if (!e)
         return -ENOMEM;
-    j->out_obj = e;
-    j->out_obj_free = evidence_free;
-    p = tpm_certify_attest(cert, &n);
-    r = dup_bytes(p, n, &e->attest, &e->attest_len);
-    if (r >= 0) {
-        p = tpm_certify_signature(cert, &n);
-        r = dup_bytes(p, n, &e->sig, &e->sig_len);
-    }
-    if (r >= 0) {
-        p = tpm_certify_signature_der(cert, &n);
-        r = dup_bytes(p, n, &e->sig_der, &e->sig_der_len);
-    }
-    if (r >= 0) {
-        p = tpm_certify_public(cert, &n);
-        r = dup_bytes(p, n, &e->key_public, &e->key_public_len);
-    }
-    if (r >= 0)
-        r = tpm_backend_ak_public(b, j->aux, &e->ak_spki, &e->ak_spki_len);
-    return r;
+    const struct evidence_field f[] = {
+            {tpm_certify_attest(cert, &n[0]), &n[0], &e->attest, &e->attest_len},
+            {tpm_certify_signature(cert, &n[1]), &n[1], &e->sig, &e->sig_len},
+            {tpm_certify_signature_der(cert, &n[2]), &n[2], &e->sig_der, &e->sig_der_len},
+            {tpm_certify_public(cert, &n[3]), &n[3], &e->key_public, &e->key_public_len},
+    };
+    return evidence_fill(b, j, e, f, ELEMENTSOF(f), NULL);
 }
 
 /* A JOB_CALL for the TPM worker with the AK path and nonce filled in. */

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The measure module's peer facts and the JSON document (see measure.h); the host facts and the
+ * pure parsers are in measure-host.c, the toolchain in measure-toolchain.c, and what the three
+ * files share is declared in measure-internal.h.
+ */
 #include "measure.h"
 
 #include <errno.h>
@@ -10,24 +15,21 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <json-c/json_object.h>
 
-#include "crypto-cleanup.h"
 #include "crypto.h"
 #include "format.h"
 #include "json.h"
+#include "measure-internal.h"
 #include "parse.h"
 
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
 #endif
 
-/* Read size while hashing: memory stays bounded whatever the file size. */
-#define HASH_CHUNK (64u * 1024u)
-/* First allocation of read_text(); it doubles up to the caller's maximum. */
+/* First allocation of measure_read_text(); it doubles up to the caller's maximum. */
 #define READ_INITIAL 4096u
 /* /proc/PID/stat: comm is at most 64 bytes, the rest about 52 numbers. */
 #define STAT_MAX 4096u
@@ -36,14 +38,8 @@
 /* Field number (1-based, proc(5)) of the process start time in /proc/PID/stat. */
 #define STAT_FIELD_STARTTIME 22
 /* /proc/self/fdinfo/FD of a pidfd: a handful of short lines. */
-#define FDINFO_MAX 4096u
-/* /etc/machine-id and boot_id files: 32 or 36 characters and a newline. */
-#define ID_FILE_MAX    64u
-#define MACHINE_ID_LEN 32u
-#define BOOT_ID_LEN    36u
-#define SHA256_HEX_LEN (2u * MEASURE_SHA256_LEN)
+#define FDINFO_MAX     4096u
 #define ERRNO_NAME_MAX 32u
-#define DELETED_SUFFIX " (deleted)"
 #define DEFAULT_PROC   "/proc"
 
 void (*measure_test_hook)(enum measure_test_point point, pid_t pid, const char *path);
@@ -51,33 +47,9 @@ void (*measure_test_hook)(enum measure_test_point point, pid_t pid, const char *
 /* ------------------------------------------------------------------------------------------ */
 /* small helpers */
 
-static bool is_hex_lower(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-static bool all_hex_lower(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (!is_hex_lower(s[i]))
-            return false;
-    return true;
-}
-
-static bool is_blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
 static char ascii_upper(char c)
 {
     return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
-}
-
-static bool ends_with(const char *s, size_t len, const char *suffix)
-{
-    size_t sl = strlen(suffix);
-    return len >= sl && memcmp(s + len - sl, suffix, sl) == 0;
 }
 
 /* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
@@ -136,22 +108,13 @@ static void errno_name(int err, char buf[static ERRNO_NAME_MAX])
         buf[0] = '\0';
 }
 
-/* Copy a NUL-free string into a fixed buffer; false if it does not fit. */
-static bool copy_str(char *dst, size_t cap, const char *src, size_t len)
+bool measure_copy_str(char *dst, size_t cap, const char *src, size_t len)
 {
     if (len >= cap)
         return false;
     memcpy(dst, src, len);
     dst[len] = '\0';
     return true;
-}
-
-static int join_path(char *buf, size_t cap, const char *a, const char *b)
-{
-    int n = snprintf(buf, cap, "%s%s", a, b);
-    if (n < 0 || (size_t)n >= cap)
-        return -ENAMETOOLONG;
-    return 0;
 }
 
 static int proc_path(char *buf, size_t cap, const char *root, pid_t pid, const char *name)
@@ -171,13 +134,8 @@ static void wipe_free(char *p, size_t len)
     }
 }
 
-/*
- * Read at most max bytes from path into a new NUL-terminated buffer. *ret_truncated tells
- * whether more bytes followed. With wipe, every buffer given up on the way is wiped first
- * (the caller must wipe the result too).
- */
-static int read_text(const char *path, size_t max, bool wipe, char **ret, size_t *ret_len,
-                     bool *ret_truncated)
+int measure_read_text(const char *path, size_t max, bool wipe, char **ret, size_t *ret_len,
+                      bool *ret_truncated)
 {
     _cleanup_close_ int fd = -EBADF;
     char *buf;
@@ -244,417 +202,6 @@ fail : {
         free(buf);
     return r;
 }
-}
-
-/* SHA-256 of everything readable from fd; -EFBIG beyond max bytes. */
-static int hash_fd(int fd, uint64_t max, uint8_t ret[static MEASURE_SHA256_LEN])
-{
-    _cleanup_(EVP_MD_freep) EVP_MD *md = NULL;
-    _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
-    _cleanup_free_ uint8_t *buf = NULL;
-    uint8_t out[EVP_MAX_MD_SIZE];
-    unsigned outlen = 0;
-    uint64_t total = 0;
-
-    md = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (!md)
-        return -ENOTRECOVERABLE;
-    ctx = EVP_MD_CTX_new();
-    buf = malloc(HASH_CHUNK);
-    if (!ctx || !buf)
-        return -ENOMEM;
-    if (!EVP_DigestInit_ex(ctx, md, NULL))
-        return -ENOTRECOVERABLE;
-    for (;;) {
-        ssize_t n = read(fd, buf, HASH_CHUNK);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return negative_errno();
-        }
-        if (n == 0)
-            break;
-        total += (uint64_t)n;
-        if (total > max)
-            return -EFBIG;
-        if (!EVP_DigestUpdate(ctx, buf, (size_t)n))
-            return -ENOTRECOVERABLE;
-    }
-    if (!EVP_DigestFinal_ex(ctx, out, &outlen) || outlen != MEASURE_SHA256_LEN)
-        return -ENOTRECOVERABLE;
-    memcpy(ret, out, MEASURE_SHA256_LEN);
-    return 0;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* cgroup */
-
-static bool is_unit_name(const char *c, size_t len)
-{
-    static const char *const suffixes[] = {".service", ".scope", ".socket", ".mount", ".swap"};
-
-    if (len == 0 || len > MEASURE_MAX_UNIT_NAME)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char ch = c[i];
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                  (ch >= '0' && ch <= '9') || ch == ':' || ch == '_' || ch == '.' || ch == '\\' ||
-                  ch == '@' || ch == '-';
-        if (!ok)
-            return false;
-    }
-    for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
-        size_t sl = strlen(suffixes[i]);
-        /* A name before the suffix, and not a bare template ("foo@.service"). */
-        if (len > sl && ends_with(c, len, suffixes[i]) && c[len - sl - 1] != '@' && c[0] != '.')
-            return true;
-    }
-    return false;
-}
-
-static bool container_id(const char *c, size_t len, char out[static MEASURE_CONTAINER_ID + 1])
-{
-    static const char *const prefixes[] = {"docker-", "cri-containerd-", "crio-", "libpod-"};
-    static const char scope[] = ".scope";
-
-    if (len == MEASURE_CONTAINER_ID && all_hex_lower(c, len))
-        return copy_str(out, MEASURE_CONTAINER_ID + 1, c, len);
-    for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
-        size_t pl = strlen(prefixes[i]);
-
-        if (len == pl + MEASURE_CONTAINER_ID + strlen(scope) && memcmp(c, prefixes[i], pl) == 0 &&
-            ends_with(c, len, scope) && all_hex_lower(c + pl, MEASURE_CONTAINER_ID))
-            return copy_str(out, MEASURE_CONTAINER_ID + 1, c + pl, MEASURE_CONTAINER_ID);
-    }
-    return false;
-}
-
-/* Derive unit, nested unit and container id from an absolute cgroup path. */
-static void cgroup_derive(const char *path, size_t len, struct measure_cgroup *cg)
-{
-    size_t pos = 0;
-
-    if (ends_with(path, len, DELETED_SUFFIX))
-        len -= strlen(DELETED_SUFFIX);
-    while (pos < len) {
-        size_t start, clen;
-
-        while (pos < len && path[pos] == '/')
-            pos++;
-        start = pos;
-        while (pos < len && path[pos] != '/')
-            pos++;
-        clen = pos - start;
-        if (clen == 0)
-            break;
-        if (is_unit_name(path + start, clen)) {
-            if (cg->unit[0] == '\0')
-                (void)copy_str(cg->unit, sizeof(cg->unit), path + start, clen);
-            else
-                (void)copy_str(cg->nested_unit, sizeof(cg->nested_unit), path + start, clen);
-        }
-        (void)container_id(path + start, clen, cg->container);
-    }
-}
-
-int measure_parse_cgroup(const char *text, size_t len, struct measure_cgroup *ret)
-{
-    struct measure_cgroup cg = {};
-    bool found = false;
-    size_t pos = 0;
-
-    if (!text || !ret)
-        return -EINVAL;
-    while (pos < len) {
-        size_t end = pos, plen;
-        const char *p;
-
-        while (end < len && text[end] != '\n')
-            end++;
-        if (end - pos >= 3 && memcmp(text + pos, "0::", 3) == 0) {
-            if (found)
-                return -EINVAL;
-            found = true;
-            p = text + pos + 3;
-            plen = end - pos - 3;
-            if (plen == 0 || p[0] != '/' || memchr(p, '\0', plen))
-                return -EINVAL;
-            if (plen > MEASURE_MAX_CGROUP_PATH)
-                return -ENAMETOOLONG;
-            (void)copy_str(cg.path, sizeof(cg.path), p, plen);
-            cgroup_derive(p, plen, &cg);
-        }
-        pos = end + 1;
-    }
-    if (!found)
-        return -ENOENT;
-    *ret = cg;
-    return 0;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* os-release */
-
-/* Decode the shell-quoted value s[0..len) into out (cap bytes with the NUL). */
-static int osrel_value(const char *s, size_t len, char *out, size_t cap)
-{
-    enum { BARE, DQUOTE, SQUOTE } q = BARE;
-    size_t i, o = 0;
-
-    for (i = 0; i < len; i++) {
-        char c = s[i];
-
-        if (q == SQUOTE) {
-            if (c == '\'') {
-                q = BARE;
-                continue;
-            }
-        } else if (q == DQUOTE) {
-            if (c == '"') {
-                q = BARE;
-                continue;
-            }
-            /* Inside double quotes a backslash only escapes these (as in sh). */
-            if (c == '\\' && i + 1 < len &&
-                (s[i + 1] == '"' || s[i + 1] == '\\' || s[i + 1] == '$' || s[i + 1] == '`'))
-                c = s[++i];
-        } else {
-            if (is_blank(c))
-                break;
-            if (c == '\'') {
-                q = SQUOTE;
-                continue;
-            }
-            if (c == '"') {
-                q = DQUOTE;
-                continue;
-            }
-            if (c == '\\') {
-                if (i + 1 >= len)
-                    return -EINVAL;
-                c = s[++i];
-            }
-        }
-        if (o + 1 >= cap)
-            return -EMSGSIZE;
-        out[o++] = c;
-    }
-    if (q != BARE)
-        return -EINVAL;
-    while (i < len && is_blank(s[i]))
-        i++;
-    if (i < len && s[i] != '#')
-        return -EINVAL;
-    out[o] = '\0';
-    return 0;
-}
-
-static void osrel_line(const char *line, size_t len, struct measure_os *os)
-{
-    char value[MEASURE_MAX_OS_FIELD + 1];
-    size_t i = 0, klen;
-    const char *key;
-
-    if (len > MEASURE_MAX_OS_LINE || memchr(line, '\0', len))
-        return;
-    while (i < len && is_blank(line[i]))
-        i++;
-    if (i == len || line[i] == '#')
-        return;
-    key = line + i;
-    while (i < len && (line[i] == '_' || (line[i] >= 'A' && line[i] <= 'Z') ||
-                       (line[i] >= 'a' && line[i] <= 'z') ||
-                       (i > (size_t)(key - line) && line[i] >= '0' && line[i] <= '9')))
-        i++;
-    klen = (size_t)(line + i - key);
-    if (klen == 0 || i == len || line[i] != '=')
-        return;
-    if (osrel_value(line + i + 1, len - i - 1, value, sizeof(value)) < 0)
-        return;
-    if (klen == 2 && memcmp(key, "ID", 2) == 0)
-        memcpy(os->id, value, sizeof(value));
-    else if (klen == 10 && memcmp(key, "VERSION_ID", 10) == 0)
-        memcpy(os->version_id, value, sizeof(value));
-    else if (klen == 11 && memcmp(key, "PRETTY_NAME", 11) == 0)
-        memcpy(os->pretty_name, value, sizeof(value));
-}
-
-int measure_parse_os_release(const char *text, size_t len, struct measure_os *ret)
-{
-    struct measure_os os = {};
-    size_t pos = 0;
-
-    if (!ret || (!text && len > 0))
-        return -EINVAL;
-    while (pos < len) {
-        size_t end = pos;
-
-        while (end < len && text[end] != '\n')
-            end++;
-        osrel_line(text + pos, end - pos, &os);
-        pos = end + 1;
-    }
-    *ret = os;
-    return 0;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* host */
-
-struct measure_host {
-    char kernel[sizeof(((struct utsname *)0)->release)];
-    char arch[sizeof(((struct utsname *)0)->machine)];
-    struct measure_os os;
-    char boot_id[BOOT_ID_LEN + 1];
-    char machine_id_sha256[SHA256_HEX_LEN + 1];
-};
-
-struct measure_host *measure_host_free(struct measure_host *h)
-{
-    free(h);
-    return NULL;
-}
-
-/* Read a small id file (one line); 0 with the line (newline stripped) or -errno. */
-static int read_id_file(const char *root, const char *name, char **ret, size_t *ret_len)
-{
-    char path[PATH_MAX];
-    char *text = NULL;
-    size_t len;
-    bool truncated;
-    int r;
-
-    r = join_path(path, sizeof(path), root, name);
-    if (r < 0)
-        return r;
-    r = read_text(path, ID_FILE_MAX, false, &text, &len, &truncated);
-    if (r < 0)
-        return r;
-    if (truncated) {
-        free(text);
-        return -EFBIG;
-    }
-    if (len > 0 && text[len - 1] == '\n')
-        text[--len] = '\0';
-    *ret = text;
-    *ret_len = len;
-    return 0;
-}
-
-static bool boot_id_valid(const char *s, size_t len)
-{
-    if (len != BOOT_ID_LEN)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !is_hex_lower(s[i]))
-            return false;
-    }
-    return true;
-}
-
-static int host_machine_id(const char *root, struct measure_host *h)
-{
-    static const char ctx[] = MEASURE_MACHINE_ID_CONTEXT;
-    _cleanup_free_ char *text = NULL, *hex = NULL;
-    uint8_t input[sizeof(ctx) - 1 + MACHINE_ID_LEN];
-    uint8_t digest[MEASURE_SHA256_LEN];
-    size_t len;
-    int r;
-
-    r = read_id_file(root, "/etc/machine-id", &text, &len);
-    if (r == -ENOMEM)
-        return r;
-    /* machine-id(5): 32 lower-case hex digits; "uninitialized" and the like are no id. */
-    if (r < 0 || len != MACHINE_ID_LEN || !all_hex_lower(text, len))
-        return 0;
-    memcpy(input, ctx, sizeof(ctx) - 1);
-    memcpy(input + sizeof(ctx) - 1, text, MACHINE_ID_LEN);
-    r = hash_buffer(HWSIGN_HASH_SHA256, input, sizeof(input), digest, sizeof(digest));
-    /* machine-id(5) calls the id confidential: no stray copies. */
-    explicit_bzero(input, sizeof(input));
-    explicit_bzero(text, len);
-    if (r < 0)
-        return r;
-    r = hex_encode(digest, sizeof(digest), &hex);
-    if (r < 0)
-        return r;
-    (void)copy_str(h->machine_id_sha256, sizeof(h->machine_id_sha256), hex, strlen(hex));
-    return 0;
-}
-
-static int host_os_release(const char *root, struct measure_host *h)
-{
-    static const char *const files[] = {"/etc/os-release", "/usr/lib/os-release"};
-    char path[PATH_MAX];
-    int r = -ENOENT;
-
-    /* os-release(5): /etc/os-release, falling back to /usr/lib/os-release only if missing. */
-    for (size_t i = 0; i < ELEMENTSOF(files) && r == -ENOENT; i++) {
-        _cleanup_free_ char *text = NULL;
-        size_t len;
-        bool truncated;
-
-        r = join_path(path, sizeof(path), root, files[i]);
-        if (r < 0)
-            return r;
-        r = read_text(path, MEASURE_MAX_OS_RELEASE, false, &text, &len, &truncated);
-        if (r == -ENOMEM)
-            return r;
-        if (r < 0)
-            continue;
-        /* An oversized file: parse the complete lines within the limit. */
-        if (truncated)
-            while (len > 0 && text[len - 1] != '\n')
-                len--;
-        (void)measure_parse_os_release(text, len, &h->os);
-    }
-    return 0;
-}
-
-int measure_host_read_at(const char *root, struct measure_host **ret)
-{
-    _cleanup_(measure_host_freep) struct measure_host *h = NULL;
-    _cleanup_free_ char *boot = NULL;
-    char probe[PATH_MAX];
-    struct utsname u;
-    size_t len;
-    int r;
-
-    if (!ret)
-        return -EINVAL;
-    if (!root)
-        root = "";
-    /* The longest path built below root: fail early and consistently on a too long root. */
-    r = join_path(probe, sizeof(probe), root, "/proc/sys/kernel/random/boot_id");
-    if (r < 0)
-        return r;
-    h = calloc(1, sizeof(*h));
-    if (!h)
-        return -ENOMEM;
-    if (uname(&u) == 0) {
-        (void)copy_str(h->kernel, sizeof(h->kernel), u.release,
-                       strnlen(u.release, sizeof(u.release)));
-        (void)copy_str(h->arch, sizeof(h->arch), u.machine, strnlen(u.machine, sizeof(u.machine)));
-    }
-    r = host_os_release(root, h);
-    if (r < 0)
-        return r;
-    r = read_id_file(root, "/proc/sys/kernel/random/boot_id", &boot, &len);
-    if (r == -ENOMEM)
-        return r;
-    if (r >= 0 && boot_id_valid(boot, len))
-        (void)copy_str(h->boot_id, sizeof(h->boot_id), boot, len);
-    r = host_machine_id(root, h);
-    if (r < 0)
-        return r;
-    *ret = TAKE_PTR(h);
-    return 0;
-}
-
-int measure_host_read(struct measure_host **ret)
-{
-    return measure_host_read_at(NULL, ret);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -898,7 +445,7 @@ static int parse_stat(const char *text, size_t len, struct proc_stat *ret)
             char num[STAT_FIELD_MAX];
             int r;
 
-            if (!copy_str(num, sizeof(num), text + start, pos - start))
+            if (!measure_copy_str(num, sizeof(num), text + start, pos - start))
                 return -EINVAL;
             r = parse_u64(num, UINT64_MAX, &st.starttime);
             if (r < 0)
@@ -920,7 +467,7 @@ static int read_stat(const char *root, pid_t pid, struct proc_stat *ret)
     r = proc_path(path, sizeof(path), root, pid, "stat");
     if (r < 0)
         return r;
-    r = read_text(path, STAT_MAX, false, &text, &len, &truncated);
+    r = measure_read_text(path, STAT_MAX, false, &text, &len, &truncated);
     if (r < 0)
         return r;
     if (truncated)
@@ -980,7 +527,7 @@ static int pidfd_check_pid(pid_t pid, int pidfd)
     r = snprintf(path, sizeof(path), DEFAULT_PROC "/self/fdinfo/%d", pidfd);
     if (r < 0 || (size_t)r >= sizeof(path))
         return -EINVAL;
-    r = read_text(path, FDINFO_MAX, false, &text, &len, &truncated);
+    r = measure_read_text(path, FDINFO_MAX, false, &text, &len, &truncated);
     if (r < 0)
         return r == -ENOENT ? -EBADF : r;
     line = strstr(text, "\nPid:\t");
@@ -990,7 +537,7 @@ static int pidfd_check_pid(pid_t pid, int pidfd)
     vlen = strcspn(line, "\n");
     if (vlen == 2 && memcmp(line, "-1", 2) == 0)
         return -ESRCH; /* the process has exited */
-    if (!copy_str(num, sizeof(num), line, vlen) || parse_u64(num, INT_MAX, &v) < 0)
+    if (!measure_copy_str(num, sizeof(num), line, vlen) || parse_u64(num, INT_MAX, &v) < 0)
         return -EINVAL;
     return (pid_t)v == pid ? 0 : -EINVAL;
 }
@@ -1050,7 +597,8 @@ static int peer_exe(const char *root, const struct peer *p, struct measure_peer 
     r = read_link(path, &m->exe_path);
     if (r < 0)
         return gone_errno(r) ? -ESRCH : r;
-    r = hash_fd(fd, MEASURE_MAX_EXE_SIZE, m->exe_sha256);
+    r = hash_fd_limited(fd, HWSIGN_HASH_SHA256, MEASURE_MAX_EXE_SIZE, m->exe_sha256,
+                        sizeof(m->exe_sha256));
     if (r < 0)
         return r;
     *ret_st = st;
@@ -1068,7 +616,7 @@ static int peer_cmdline(const char *root, pid_t pid, struct measure_peer *m)
     r = proc_path(path, sizeof(path), root, pid, "cmdline");
     if (r < 0)
         return r;
-    r = read_text(path, MEASURE_MAX_CMDLINE, false, &text, &len, &truncated);
+    r = measure_read_text(path, MEASURE_MAX_CMDLINE, false, &text, &len, &truncated);
     if (r < 0)
         return gone_errno(r) ? -ESRCH : r;
     return cmdline_split(m, text, len, truncated); /* takes text */
@@ -1085,7 +633,7 @@ static int peer_cgroup(const char *root, pid_t pid, struct measure_peer *m)
     r = proc_path(path, sizeof(path), root, pid, "cgroup");
     if (r < 0)
         return r;
-    r = read_text(path, MEASURE_MAX_CGROUP_FILE, false, &text, &len, &truncated);
+    r = measure_read_text(path, MEASURE_MAX_CGROUP_FILE, false, &text, &len, &truncated);
     if (r == -ENOMEM)
         return r;
     if (r < 0)
@@ -1118,7 +666,7 @@ static int peer_environ(const char *root, pid_t pid, const char *const *allow, s
     r = proc_path(path, sizeof(path), root, pid, "environ");
     if (r < 0)
         return r;
-    r = read_text(path, MEASURE_MAX_ENVIRON, true, &text, &len, &truncated);
+    r = measure_read_text(path, MEASURE_MAX_ENVIRON, true, &text, &len, &truncated);
     if (r == -ENOMEM)
         return r;
     if (r < 0) {
@@ -1233,189 +781,9 @@ int measure_peer_read(const struct peer *p, const char *const *env_allow, size_t
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* toolchain */
-
-enum tc_status {
-    TC_UNMEASURED = 0,
-    TC_OK,
-    TC_MISSING,
-    TC_ERROR,
-};
-
-struct tc_key {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtim;
-    struct timespec ctim;
-};
-
-struct tc_entry {
-    char *path;
-    char *realpath; /* NULL when not resolved */
-    enum tc_status status;
-    int error; /* errno for TC_ERROR */
-    struct tc_key key;
-    uint8_t sha256[MEASURE_SHA256_LEN];
-};
-
-struct measure_toolchain {
-    struct tc_entry *e;
-    size_t n;
-    uint64_t hashed;
-};
-
-struct measure_toolchain *measure_toolchain_free(struct measure_toolchain *tc)
-{
-    if (!tc)
-        return NULL;
-    for (size_t i = 0; i < tc->n; i++) {
-        free(tc->e[i].path);
-        free(tc->e[i].realpath);
-    }
-    free(tc->e);
-    free(tc);
-    return NULL;
-}
-
-int measure_toolchain_new(const char *const *paths, size_t n, struct measure_toolchain **ret)
-{
-    _cleanup_(measure_toolchain_freep) struct measure_toolchain *tc = NULL;
-
-    if (!ret || (n > 0 && !paths))
-        return -EINVAL;
-    if (n > MEASURE_MAX_TOOLCHAIN)
-        return -EMSGSIZE;
-    for (size_t i = 0; i < n; i++) {
-        if (!paths[i] || paths[i][0] != '/')
-            return -EINVAL;
-        if (strnlen(paths[i], MEASURE_MAX_PATH) >= MEASURE_MAX_PATH)
-            return -EMSGSIZE;
-    }
-    tc = calloc(1, sizeof(*tc));
-    if (!tc)
-        return -ENOMEM;
-    tc->e = calloc(n ? n : 1, sizeof(*tc->e));
-    if (!tc->e)
-        return -ENOMEM;
-    for (; tc->n < n; tc->n++) {
-        tc->e[tc->n].path = strdup(paths[tc->n]);
-        if (!tc->e[tc->n].path)
-            return -ENOMEM;
-    }
-    *ret = TAKE_PTR(tc);
-    return 0;
-}
-
-uint64_t measure_toolchain_hash_count(const struct measure_toolchain *tc)
-{
-    return tc ? tc->hashed : 0;
-}
-
-static void tc_key_from(const struct stat *st, struct tc_key *k)
-{
-    *k = (struct tc_key){
-            .dev = st->st_dev,
-            .ino = st->st_ino,
-            .size = st->st_size,
-            .mtim = st->st_mtim,
-            .ctim = st->st_ctim,
-    };
-}
-
-static bool tc_key_eq(const struct tc_key *a, const struct tc_key *b)
-{
-    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-           a->mtim.tv_sec == b->mtim.tv_sec && a->mtim.tv_nsec == b->mtim.tv_nsec &&
-           a->ctim.tv_sec == b->ctim.tv_sec && a->ctim.tv_nsec == b->ctim.tv_nsec;
-}
-
-static void tc_fail(struct tc_entry *e, int err)
-{
-    e->status = err == ENOENT || err == ENOTDIR ? TC_MISSING : TC_ERROR;
-    e->error = err;
-    memset(e->sha256, 0, sizeof(e->sha256));
-}
-
-static int tc_update_entry(struct measure_toolchain *tc, struct tc_entry *e)
-{
-    _cleanup_free_ char *rp = NULL;
-    _cleanup_close_ int fd = -EBADF;
-    uint8_t digest[MEASURE_SHA256_LEN];
-    struct stat st;
-    struct tc_key key, after;
-    int r;
-
-    rp = realpath(e->path, NULL);
-    if (!rp) {
-        if (errno == ENOMEM)
-            return -ENOMEM;
-        free(e->realpath);
-        e->realpath = NULL;
-        tc_fail(e, errno);
-        return 0;
-    }
-    free(e->realpath);
-    e->realpath = TAKE_PTR(rp);
-    /* O_NONBLOCK: a FIFO put in the compiler's place must not hang the agent. */
-    fd = open(e->realpath, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        tc_fail(e, errno);
-        return 0;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        tc_fail(e, S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
-        return 0;
-    }
-    if ((uint64_t)st.st_size > MEASURE_MAX_TOOL_SIZE) {
-        tc_fail(e, EFBIG);
-        return 0;
-    }
-    tc_key_from(&st, &key);
-    if (e->status == TC_OK && tc_key_eq(&key, &e->key))
-        return 0;
-    tc->hashed++;
-    r = hash_fd(fd, MEASURE_MAX_TOOL_SIZE, digest);
-    if (r == -ENOMEM)
-        return r;
-    if (r < 0) {
-        tc_fail(e, -r);
-        return 0;
-    }
-    if (measure_test_hook)
-        measure_test_hook(MEASURE_TEST_TOOL_HASHED, 0, e->realpath);
-    if (fstat(fd, &st) < 0) {
-        tc_fail(e, errno);
-        return 0;
-    }
-    tc_key_from(&st, &after);
-    if (!tc_key_eq(&key, &after)) {
-        tc_fail(e, EAGAIN); /* written to while we read it: try again next time */
-        return 0;
-    }
-    e->key = key;
-    memcpy(e->sha256, digest, sizeof(digest));
-    e->status = TC_OK;
-    e->error = 0;
-    return 0;
-}
-
-int measure_toolchain_update(struct measure_toolchain *tc)
-{
-    if (!tc)
-        return -EINVAL;
-    for (size_t i = 0; i < tc->n; i++) {
-        int r = tc_update_entry(tc, &tc->e[i]);
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* rendering */
 
-static int add_null(struct json_object *obj, const char *key)
+int measure_json_add_null(struct json_object *obj, const char *key)
 {
     return json_object_object_add(obj, key, NULL) < 0 ? -ENOMEM : 0;
 }
@@ -1438,18 +806,18 @@ static struct json_object *json_text(const char *s, size_t len)
     return TAKE_PTR(o);
 }
 
-static int add_text(struct json_object *obj, const char *key, const char *s)
+int measure_json_add_text(struct json_object *obj, const char *key, const char *s)
 {
     return fjson_add(obj, key, json_text(s, strlen(s)));
 }
 
-/* Empty or NULL means unknown: null. */
-static int add_opt_text(struct json_object *obj, const char *key, const char *s)
+int measure_json_add_opt_text(struct json_object *obj, const char *key, const char *s)
 {
-    return s && s[0] ? add_text(obj, key, s) : add_null(obj, key);
+    return s && s[0] ? measure_json_add_text(obj, key, s) : measure_json_add_null(obj, key);
 }
 
-static int add_sha256(struct json_object *obj, const char *key, const uint8_t d[static 32])
+int measure_json_add_sha256(struct json_object *obj, const char *key,
+                            const uint8_t d[static MEASURE_SHA256_LEN])
 {
     _cleanup_free_ char *hex = NULL;
     int r = hex_encode(d, MEASURE_SHA256_LEN, &hex);
@@ -1468,7 +836,7 @@ static int add_bool(struct json_object *obj, const char *key, bool v)
     return fjson_add(obj, key, json_object_new_boolean(v));
 }
 
-static int add_errno(struct json_object *obj, const char *key, int err)
+int measure_json_add_errno(struct json_object *obj, const char *key, int err)
 {
     char name[ERRNO_NAME_MAX];
 
@@ -1488,7 +856,7 @@ static int render_environment(const struct measure_peer *m, struct json_object *
     if (r < 0)
         return r;
     if (!m->env_observable) {
-        r = add_errno(o, "error", m->env_error);
+        r = measure_json_add_errno(o, "error", m->env_error);
         if (r < 0)
             return r;
         *ret = TAKE_PTR(o);
@@ -1502,7 +870,8 @@ static int render_environment(const struct measure_peer *m, struct json_object *
         return -ENOMEM;
     for (size_t i = 0; i < m->n_env; i++) {
         const struct env_var *v = &m->env[i];
-        r = v->value ? add_text(vars, v->name, v->value) : add_null(vars, v->name);
+        r = v->value ? measure_json_add_text(vars, v->name, v->value)
+                     : measure_json_add_null(vars, v->name);
         if (r < 0)
             return r;
     }
@@ -1530,9 +899,9 @@ static int render_peer(const struct measure_peer *m, struct json_object **ret)
     if (r >= 0)
         r = add_int(o, "pid", (int64_t)m->pid);
     if (r >= 0)
-        r = add_text(exe, "path", m->exe_path ? m->exe_path : "");
+        r = measure_json_add_text(exe, "path", m->exe_path ? m->exe_path : "");
     if (r >= 0)
-        r = add_sha256(exe, "sha256", m->exe_sha256);
+        r = measure_json_add_sha256(exe, "sha256", m->exe_sha256);
     if (r >= 0)
         r = fjson_add(o, "exe", TAKE_PTR(exe));
     for (size_t i = 0; r >= 0 && i < m->argc; i++)
@@ -1542,86 +911,19 @@ static int render_peer(const struct measure_peer *m, struct json_object **ret)
     if (r >= 0)
         r = add_bool(o, "cmdline_truncated", m->argv_truncated);
     if (r >= 0)
-        r = add_opt_text(o, "cwd", m->cwd);
+        r = measure_json_add_opt_text(o, "cwd", m->cwd);
     if (r >= 0)
-        r = add_opt_text(o, "cgroup", cg ? cg->path : NULL);
+        r = measure_json_add_opt_text(o, "cgroup", cg ? cg->path : NULL);
     if (r >= 0)
-        r = add_opt_text(o, "unit", cg ? cg->unit : NULL);
+        r = measure_json_add_opt_text(o, "unit", cg ? cg->unit : NULL);
     if (r >= 0)
-        r = add_opt_text(o, "nested_unit", cg ? cg->nested_unit : NULL);
+        r = measure_json_add_opt_text(o, "nested_unit", cg ? cg->nested_unit : NULL);
     if (r >= 0)
-        r = add_opt_text(o, "container", cg ? cg->container : NULL);
+        r = measure_json_add_opt_text(o, "container", cg ? cg->container : NULL);
     if (r >= 0)
         r = render_environment(m, &env);
     if (r >= 0)
         r = fjson_add(o, "environment", TAKE_PTR(env));
-    if (r < 0)
-        return r;
-    *ret = TAKE_PTR(o);
-    return 0;
-}
-
-static int render_host(const struct measure_host *h, struct json_object **ret)
-{
-    _cleanup_(fjson_putp) struct json_object *o = json_object_new_object();
-    _cleanup_(fjson_putp) struct json_object *os = json_object_new_object();
-    int r;
-
-    if (!o || !os)
-        return -ENOMEM;
-    r = add_opt_text(o, "kernel", h->kernel);
-    if (r >= 0)
-        r = add_opt_text(o, "arch", h->arch);
-    if (r >= 0)
-        r = add_opt_text(os, "id", h->os.id);
-    if (r >= 0)
-        r = add_opt_text(os, "version_id", h->os.version_id);
-    if (r >= 0)
-        r = add_opt_text(os, "pretty_name", h->os.pretty_name);
-    if (r >= 0)
-        r = fjson_add(o, "os", TAKE_PTR(os));
-    if (r >= 0)
-        r = add_opt_text(o, "boot_id", h->boot_id);
-    if (r >= 0)
-        r = add_opt_text(o, "machine_id_sha256", h->machine_id_sha256);
-    if (r < 0)
-        return r;
-    *ret = TAKE_PTR(o);
-    return 0;
-}
-
-static const char *tc_status_name(enum tc_status s)
-{
-    switch (s) {
-    case TC_OK:
-        return "ok";
-    case TC_MISSING:
-        return "missing";
-    case TC_ERROR:
-        return "error";
-    case TC_UNMEASURED:
-        break;
-    }
-    return "unmeasured";
-}
-
-static int render_tool(const struct tc_entry *e, struct json_object **ret)
-{
-    _cleanup_(fjson_putp) struct json_object *o = json_object_new_object();
-    const char *status = tc_status_name(e->status);
-    int r;
-
-    if (!o)
-        return -ENOMEM;
-    r = add_text(o, "path", e->path);
-    if (r >= 0)
-        r = fjson_add_string(o, "status", status, strlen(status));
-    if (r >= 0)
-        r = add_opt_text(o, "realpath", e->realpath);
-    if (r >= 0)
-        r = e->status == TC_OK ? add_sha256(o, "sha256", e->sha256) : add_null(o, "sha256");
-    if (r >= 0)
-        r = e->status == TC_ERROR ? add_errno(o, "error", e->error) : add_null(o, "error");
     if (r < 0)
         return r;
     *ret = TAKE_PTR(o);
@@ -1650,18 +952,15 @@ int measure_render_json(const struct measure_host *host, const struct measure_pe
         if (r >= 0)
             r = fjson_add(root, "peer", TAKE_PTR(sub));
     } else {
-        r = add_null(root, "peer");
+        r = measure_json_add_null(root, "peer");
     }
     if (r < 0)
         return r;
-    r = render_host(host, &sub);
+    r = measure_host_render(host, &sub);
     if (r >= 0)
         r = fjson_add(root, "host", TAKE_PTR(sub));
-    for (size_t i = 0; r >= 0 && tc && i < tc->n; i++) {
-        r = render_tool(&tc->e[i], &sub);
-        if (r >= 0)
-            r = fjson_append(tools, TAKE_PTR(sub));
-    }
+    if (r >= 0)
+        r = measure_toolchain_render(tc, tools);
     if (r >= 0)
         r = fjson_add(root, "toolchain", TAKE_PTR(tools));
     if (r < 0)

@@ -64,6 +64,9 @@
  * observable with the errno name; that is not a failure.
  *
  * Errors: 0 or -errno; outputs written only on success. Not thread-safe per object.
+ *
+ * The module is split along these sections: measure.c (peer, rendering), measure-host.c (host,
+ * the pure parsers), measure-toolchain.c; measure-internal.h declares what they share.
  */
 #pragma once
 

@@ -11,8 +11,6 @@
 #include "tpm-cleanup.h"
 #include "tpm-quote.h"
 
-#define ECC_P256_COORD 32u
-
 struct tpm_certify {
     uint8_t *attest;
     size_t attest_len;
@@ -148,42 +146,6 @@ static int attest_check(struct tpm_context *c, const TPM2B_ATTEST *info, const u
     return 0;
 }
 
-/* TPMT_SIGNATURE -> marshalled bytes and DER, verified over the attestation with the AK. */
-static int sig_encode(struct tpm_context *c, const TPMT_PUBLIC *akpub, const TPMT_SIGNATURE *ts,
-                      const TPM2B_ATTEST *info, struct tpm_certify *cert)
-{
-    _cleanup_free_ uint8_t *spki = NULL;
-    uint8_t buf[sizeof(TPMT_SIGNATURE)], raw[2 * ECC_P256_COORD] = {};
-    uint8_t dg[TPM2_SHA256_DIGEST_SIZE];
-    const TPMS_SIGNATURE_ECDSA *e = &ts->signature.ecdsa;
-    size_t off = 0, spki_len = 0;
-    int r;
-
-    if (ts->sigAlg != TPM2_ALG_ECDSA || e->hash != TPM2_ALG_SHA256 || e->signatureR.size == 0 ||
-        e->signatureR.size > ECC_P256_COORD || e->signatureS.size == 0 ||
-        e->signatureS.size > ECC_P256_COORD)
-        return tpm_context_failf(c, -EIO, "TPM returned an unexpected certify signature");
-    if (Tss2_MU_TPMT_SIGNATURE_Marshal(ts, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS)
-        return tpm_context_failf(c, -EIO, "cannot marshal the certify signature");
-    cert->sig = memdup_nonempty(buf, off);
-    if (!cert->sig)
-        return tpm_context_failf(c, -ENOMEM, "out of memory");
-    cert->sig_len = off;
-    memcpy(raw + ECC_P256_COORD - e->signatureR.size, e->signatureR.buffer, e->signatureR.size);
-    memcpy(raw + 2 * ECC_P256_COORD - e->signatureS.size, e->signatureS.buffer, e->signatureS.size);
-    r = ecdsa_raw_to_der(raw, sizeof(raw), &cert->sig_der, &cert->sig_der_len);
-    if (r < 0)
-        return tpm_context_failf(c, r == -ENOMEM ? r : -EIO, "cannot encode the certify signature");
-    r = tpm_quote_ak_spki(akpub, &spki, &spki_len);
-    if (r < 0)
-        return tpm_context_failf(c, r == -ENOMEM ? r : -EIO, "unusable attestation key");
-    if (hash_buffer(HWSIGN_HASH_SHA256, info->attestationData, info->size, dg, sizeof(dg)) < 0 ||
-        sig_verify_digest(spki, spki_len, HWSIGN_HASH_SHA256, HWSIGN_SCHEME_DEFAULT, dg, sizeof(dg),
-                          cert->sig_der, cert->sig_der_len) != 0)
-        return tpm_context_failf(c, -EIO, "the certify signature does not verify with the AK");
-    return 0;
-}
-
 int tpm_certify_make(struct tpm_context *c, ESYS_TR ak, const TPMT_PUBLIC *akpub, ESYS_TR obj,
                      const TPMT_PUBLIC *objpub, const uint8_t nonce[static TPM_QUOTE_NONCE_LEN],
                      struct tpm_certify **ret)
@@ -225,7 +187,8 @@ int tpm_certify_make(struct tpm_context *c, ESYS_TR ak, const TPMT_PUBLIC *akpub
     r = attest_check(c, info, nonce, &objname);
     if (r < 0)
         return r;
-    r = sig_encode(c, akpub, ts, info, cert);
+    r = tpm_quote_sig_encode(c, akpub, ts, info, "certify", &cert->sig, &cert->sig_len,
+                             &cert->sig_der, &cert->sig_der_len);
     if (r < 0)
         return r;
     cert->attest = memdup_nonempty(info->attestationData, info->size);

@@ -476,38 +476,46 @@ static int attest_check(struct tpm_context *c, const TPM2B_ATTEST *quoted,
     return 0;
 }
 
-/* TPMT_SIGNATURE -> marshalled bytes and DER, verified over the attestation with the AK. */
-static int sig_encode(struct tpm_context *c, const TPMT_PUBLIC *akpub, const TPMT_SIGNATURE *ts,
-                      const TPM2B_ATTEST *quoted, struct tpm_quote *q)
+int tpm_quote_sig_encode(struct tpm_context *c, const TPMT_PUBLIC *akpub, const TPMT_SIGNATURE *ts,
+                         const TPM2B_ATTEST *attest, const char *what, uint8_t **ret_sig,
+                         size_t *ret_sig_len, uint8_t **ret_der, size_t *ret_der_len)
 {
-    _cleanup_free_ uint8_t *spki = NULL;
-    uint8_t buf[sizeof(TPMT_SIGNATURE)], raw[64] = {}, dg[TPM2_SHA256_DIGEST_SIZE];
+    _cleanup_free_ uint8_t *spki = NULL, *sig = NULL, *der = NULL;
+    uint8_t buf[sizeof(TPMT_SIGNATURE)], raw[2 * TPM_QUOTE_ECC_COORD] = {};
+    uint8_t dg[TPM2_SHA256_DIGEST_SIZE];
     const TPMS_SIGNATURE_ECDSA *e = &ts->signature.ecdsa;
-    size_t off = 0, spki_len = 0;
+    size_t off = 0, spki_len = 0, der_len = 0;
     int r;
 
     if (ts->sigAlg != TPM2_ALG_ECDSA || e->hash != TPM2_ALG_SHA256 || e->signatureR.size == 0 ||
-        e->signatureR.size > 32 || e->signatureS.size == 0 || e->signatureS.size > 32)
-        return tpm_context_failf(c, -EIO, "TPM returned an unexpected quote signature");
+        e->signatureR.size > TPM_QUOTE_ECC_COORD || e->signatureS.size == 0 ||
+        e->signatureS.size > TPM_QUOTE_ECC_COORD)
+        return tpm_context_failf(c, -EIO, "TPM returned an unexpected %s signature", what);
     if (Tss2_MU_TPMT_SIGNATURE_Marshal(ts, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS)
-        return tpm_context_failf(c, -EIO, "cannot marshal the quote signature");
-    q->sig = memdup_or_null(buf, off);
-    if (!q->sig)
+        return tpm_context_failf(c, -EIO, "cannot marshal the %s signature", what);
+    sig = memdup_or_null(buf, off);
+    if (!sig)
         return tpm_context_failf(c, -ENOMEM, "out of memory");
-    q->sig_len = off;
-    memcpy(raw + 32 - e->signatureR.size, e->signatureR.buffer, e->signatureR.size);
-    memcpy(raw + 64 - e->signatureS.size, e->signatureS.buffer, e->signatureS.size);
-    r = ecdsa_raw_to_der(raw, sizeof(raw), &q->sig_der, &q->sig_der_len);
+    memcpy(raw + TPM_QUOTE_ECC_COORD - e->signatureR.size, e->signatureR.buffer,
+           e->signatureR.size);
+    memcpy(raw + 2 * TPM_QUOTE_ECC_COORD - e->signatureS.size, e->signatureS.buffer,
+           e->signatureS.size);
+    r = ecdsa_raw_to_der(raw, sizeof(raw), &der, &der_len);
     if (r < 0)
-        return tpm_context_failf(c, r == -ENOMEM ? r : -EIO, "cannot encode the quote signature");
+        return tpm_context_failf(c, r == -ENOMEM ? r : -EIO, "cannot encode the %s signature",
+                                 what);
     r = tpm_quote_ak_spki(akpub, &spki, &spki_len);
     if (r < 0)
         return tpm_context_failf(c, r == -ENOMEM ? r : -EIO, "unusable attestation key");
-    if (hash_buffer(HWSIGN_HASH_SHA256, quoted->attestationData, quoted->size, dg, sizeof(dg)) <
+    if (hash_buffer(HWSIGN_HASH_SHA256, attest->attestationData, attest->size, dg, sizeof(dg)) <
                 0 ||
         sig_verify_digest(spki, spki_len, HWSIGN_HASH_SHA256, HWSIGN_SCHEME_DEFAULT, dg, sizeof(dg),
-                          q->sig_der, q->sig_der_len) != 0)
-        return tpm_context_failf(c, -EIO, "the quote signature does not verify with the AK");
+                          der, der_len) != 0)
+        return tpm_context_failf(c, -EIO, "the %s signature does not verify with the AK", what);
+    *ret_sig = TAKE_PTR(sig);
+    *ret_sig_len = off;
+    *ret_der = TAKE_PTR(der);
+    *ret_der_len = der_len;
     return 0;
 }
 
@@ -562,7 +570,8 @@ int tpm_quote_make(struct tpm_context *c, ESYS_TR ak, const TPMT_PUBLIC *akpub,
             return tpm_context_failf(c, -EBUSY, "the PCRs kept changing during %u quotes",
                                      TPM_QUOTE_ATTEMPTS);
         }
-        r = sig_encode(c, akpub, ts, quoted, q);
+        r = tpm_quote_sig_encode(c, akpub, ts, quoted, "quote", &q->sig, &q->sig_len, &q->sig_der,
+                                 &q->sig_der_len);
         if (r < 0)
             return r;
         q->attest = memdup_or_null(quoted->attestationData, quoted->size);

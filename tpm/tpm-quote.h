@@ -41,6 +41,7 @@
 #define TPM_QUOTE_MAX_BANKS     4u   /* sha1, sha256, sha384, sha512, each at most once */
 #define TPM_QUOTE_MAX_PCR       23u  /* PCRs 0..23 (the PC client set) */
 #define TPM_QUOTE_ATTEMPTS      3u   /* PCR_Read + Quote pairs tried when a PCR moves between */
+#define TPM_QUOTE_ECC_COORD     32u  /* bytes of a P-256 coordinate and of r and s */
 
 /* The AK template (exposed for tests). */
 extern const TPM2B_PUBLIC tpm_quote_ak_template;
@@ -67,6 +68,19 @@ int tpm_quote_create_ak(struct tpm_context *c, ESYS_TR srk, struct tpm_keyfile *
 
 /* DER SubjectPublicKeyInfo of a checked AK public area. */
 int tpm_quote_ak_spki(const TPMT_PUBLIC *pub, uint8_t **ret_spki, size_t *ret_len);
+
+/*
+ * The AK's signature ts over an attestation it made (TPM2_Quote, TPM2_Certify; what names the
+ * command in messages, "quote" or "certify"). Checks that ts is ECDSA / SHA-256 with r and s of
+ * 1..TPM_QUOTE_ECC_COORD bytes, encodes it as a marshalled TPMT_SIGNATURE (*ret_sig, what
+ * tpm2_checkquote -s reads) and as a DER Ecdsa-Sig-Value (*ret_der), and verifies the DER form
+ * with OpenSSL over SHA-256(attest) against akpub's SubjectPublicKeyInfo (STYLE 17). -EIO for
+ * an unexpected or non-verifying signature or an unusable AK, -ENOMEM; the reason is in c->err.
+ * The outputs (malloc'd, free() them) are written only on success.
+ */
+int tpm_quote_sig_encode(struct tpm_context *c, const TPMT_PUBLIC *akpub, const TPMT_SIGNATURE *ts,
+                         const TPM2B_ATTEST *attest, const char *what, uint8_t **ret_sig,
+                         size_t *ret_sig_len, uint8_t **ret_der, size_t *ret_der_len);
 
 /*
  * Reads the PCRs of sel and quotes them with the loaded AK ak (public area akpub) and nonce.

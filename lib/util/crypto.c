@@ -26,8 +26,6 @@
 #include "format.h"
 #include "sbuf.h"
 
-/* Read size of hash_file(): memory stays bounded whatever the file size. */
-#define HASH_FILE_CHUNK (1024u * 1024u)
 /* PEM text accepted by spki_from_pem: base64 of a maximal SPKI with headers and line breaks. */
 #define CRYPTO_MAX_PEM (2u * HWSIGN_MAX_SPKI + 256u)
 /* Largest ECDSA scalar we convert (P-521: 66 bytes per half). */
@@ -529,35 +527,34 @@ int hash_buffer(enum hwsign_hash h, const void *data, size_t len, uint8_t *ret_d
     return 0;
 }
 
-int hash_file(const char *path, enum hwsign_hash h, uint8_t *ret_digest, size_t cap)
+int hash_fd_limited(int fd, enum hwsign_hash h, uint64_t max_bytes, uint8_t *ret_digest, size_t cap)
 {
     _cleanup_(EVP_MD_freep) EVP_MD *md = NULL;
     _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
-    _cleanup_close_ int fd = -EBADF;
     _cleanup_free_ uint8_t *buf = NULL;
     uint8_t out[EVP_MAX_MD_SIZE];
     unsigned outlen = 0;
+    uint64_t total = 0;
     size_t hl = hash_len(h);
     int r;
 
-    if (hl == 0 || !path)
+    if (hl == 0 || !ret_digest)
         return -EINVAL;
     if (cap < hl)
         return -ENOBUFS;
+    if (fd < 0)
+        return -EBADF;
     r = md_fetch(h, &md);
     if (r < 0)
         return r;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return negative_errno();
-    buf = malloc(HASH_FILE_CHUNK);
+    buf = malloc(HASH_FD_CHUNK);
     ctx = EVP_MD_CTX_new();
     if (!buf || !ctx)
         return -ENOMEM;
     if (!EVP_DigestInit_ex(ctx, md, NULL))
         return -ENOTRECOVERABLE;
     for (;;) {
-        ssize_t n = read(fd, buf, HASH_FILE_CHUNK);
+        ssize_t n = read(fd, buf, HASH_FD_CHUNK);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -565,6 +562,9 @@ int hash_file(const char *path, enum hwsign_hash h, uint8_t *ret_digest, size_t 
         }
         if (n == 0)
             break;
+        total += (uint64_t)n;
+        if (total > max_bytes)
+            return -EFBIG;
         if (!EVP_DigestUpdate(ctx, buf, (size_t)n))
             return -ENOTRECOVERABLE;
     }
@@ -572,4 +572,24 @@ int hash_file(const char *path, enum hwsign_hash h, uint8_t *ret_digest, size_t 
         return -ENOTRECOVERABLE;
     memcpy(ret_digest, out, hl);
     return 0;
+}
+
+int hash_fd(int fd, enum hwsign_hash h, uint8_t *ret_digest, size_t cap)
+{
+    return hash_fd_limited(fd, h, UINT64_MAX, ret_digest, cap);
+}
+
+int hash_file(const char *path, enum hwsign_hash h, uint8_t *ret_digest, size_t cap)
+{
+    _cleanup_close_ int fd = -EBADF;
+    size_t hl = hash_len(h);
+
+    if (hl == 0 || !path)
+        return -EINVAL;
+    if (cap < hl)
+        return -ENOBUFS;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return negative_errno();
+    return hash_fd(fd, h, ret_digest, cap);
 }

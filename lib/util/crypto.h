@@ -80,10 +80,27 @@ int spki_parse(const uint8_t *spki, size_t len, EVP_PKEY **ret);
  * raw_len is 0, odd or over 2 * 66 (P-521), or r or s is zero.
  */
 int ecdsa_raw_to_der(const uint8_t *raw, size_t raw_len, uint8_t **ret_der, size_t *ret_len);
+/* Read size of the streaming hashes below: memory stays bounded whatever the input size. */
+#define HASH_FD_CHUNK (64u * 1024u)
 /*
- * SHA-256/384/512 of a file, streaming with a bounded buffer (1 MiB). The digest
- * (hash_len(h) bytes) goes to ret_digest, which has room for cap bytes. 0 on success,
- * -EINVAL for an unknown hash, -ENOBUFS if cap < hash_len(h), open/read errors as -errno.
+ * SHA-256/384/512 of everything readable from fd, from its current offset to end of file,
+ * streaming through one HASH_FD_CHUNK buffer (files, pipes, sockets). A read interrupted by a
+ * signal (EINTR) is retried; fd is left open, at end of file. The digest (hash_len(h) bytes)
+ * goes to ret_digest, which has room for cap bytes. 0 on success, -EINVAL for an unknown hash,
+ * -ENOBUFS if cap < hash_len(h), -EBADF for fd < 0, read errors as -errno (-EISDIR, -EBADF for
+ * a write-only fd, -EAGAIN for an empty non-blocking pipe...), -ENOMEM.
+ */
+int hash_fd(int fd, enum hwsign_hash h, uint8_t *ret_digest, size_t cap);
+/*
+ * The same, but -EFBIG as soon as more than max_bytes have been read: reading stops there (at
+ * most one chunk beyond the limit is consumed), so a growing file or an endless pipe cannot
+ * keep the caller busy. hash_fd() is hash_fd_limited() with no limit (UINT64_MAX).
+ */
+int hash_fd_limited(int fd, enum hwsign_hash h, uint64_t max_bytes, uint8_t *ret_digest,
+                    size_t cap);
+/*
+ * hash_fd() of the file at path, opened O_RDONLY | O_CLOEXEC | O_NOCTTY. Open errors as
+ * -errno (-ENOENT, -EACCES...); a directory opens but does not read: -EISDIR.
  */
 int hash_file(const char *path, enum hwsign_hash h, uint8_t *ret_digest, size_t cap);
 /* Same for a buffer in memory (data may be NULL when len is 0). */

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * crypto: names, digest known answers, streaming file hashes, SPKI algorithm detection, PEM
- * and OpenSSH export (checked against ssh-keygen when installed), verification of real
- * OpenSSL signatures (ECDSA, RSA PKCS#1 v1.5 and PSS) including every way one can be wrong,
- * and raw r||s -> DER.
+ * crypto: names, digest known answers, streaming hashes of files and descriptors (regular files,
+ * pipes written in pieces, reads interrupted by signals, read errors, size limits), SPKI
+ * algorithm detection, PEM and OpenSSH export (checked against ssh-keygen when installed),
+ * verification of real OpenSSL signatures (ECDSA, RSA PKCS#1 v1.5 and PSS) including every way
+ * one can be wrong, and raw r||s -> DER.
  */
+#define _GNU_SOURCE /* pipe2 */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,8 +18,11 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
@@ -29,7 +34,9 @@
 
 #include "crypto-cleanup.h"
 #include "crypto.h"
+#include "fd-util.h"
 #include "format.h"
+#include "macro.h"
 #include "sbuf.h"
 
 #define POISON_PTR ((void *)(uintptr_t)0xdeadbeef)
@@ -221,7 +228,7 @@ static void test_hash_buffer_errors(void **state)
 
 static void test_hash_file(void **state)
 {
-    const size_t big_len = 3u * 1024u * 1024u + 7u; /* several 1 MiB chunks and a tail */
+    const size_t big_len = 3u * 1024u * 1024u + 7u; /* many HASH_FD_CHUNK reads and a tail */
     uint8_t *big = malloc(big_len);
     uint8_t d[HWSIGN_MAX_DIGEST], want[HWSIGN_MAX_DIGEST], poison[HWSIGN_MAX_DIGEST];
     char path[PATH_MAX];
@@ -258,6 +265,241 @@ static void test_hash_file(void **state)
     assert_int_equal(hash_file(path, HWSIGN_HASH_SHA256, d, 16), -ENOBUFS);
     assert_int_equal(hash_file(path, (enum hwsign_hash)0, d, sizeof(d)), -EINVAL);
     assert_memory_equal(d, poison, sizeof(d));
+}
+
+static int open_ro(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    assert_true(fd >= 0);
+    return fd;
+}
+
+static void pattern(uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (uint8_t)(i * 13 + (i >> 12));
+}
+
+/* A child that writes data[0..len) to fd in pieces of piece bytes, pause_us apart, and exits. */
+static pid_t start_writer(int fd, const uint8_t *data, size_t len, size_t piece, unsigned pause_us)
+{
+    pid_t pid = fork();
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        for (size_t off = 0; off < len; off += piece) {
+            if (fd_write_all(fd, data + off, MIN(piece, len - off)) < 0)
+                _exit(1);
+            if (pause_us)
+                usleep(pause_us);
+        }
+        _exit(0);
+    }
+    return pid;
+}
+
+static void wait_writer(pid_t pid)
+{
+    int st = 0;
+
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void test_hash_fd_kat(void **state)
+{
+    uint8_t d[HWSIGN_MAX_DIGEST];
+    char path[PATH_MAX];
+    int fd;
+
+    /* from the current offset to the end, and the descriptor stays open at the end */
+    path_in_tmp(path, sizeof(path), "fd-abc");
+    write_file(path, "xxabc", 5);
+    fd = open_ro(path);
+    assert_int_equal(lseek(fd, 2, SEEK_SET), 2);
+    assert_int_equal(hash_fd(fd, HWSIGN_HASH_SHA256, d, sizeof(d)), 0);
+    assert_digest_hex(d, 32, sha256_abc);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), 5);
+    assert_int_equal(hash_fd(fd, HWSIGN_HASH_SHA256, d, sizeof(d)), 0);
+    assert_digest_hex(d, 32, sha256_empty);
+    assert_int_equal(lseek(fd, 2, SEEK_SET), 2);
+    assert_int_equal(hash_fd(fd, HWSIGN_HASH_SHA384, d, 48), 0);
+    assert_digest_hex(d, 48, sha384_abc);
+    assert_int_equal(lseek(fd, 2, SEEK_SET), 2);
+    assert_int_equal(hash_fd(fd, HWSIGN_HASH_SHA512, d, 64), 0);
+    assert_digest_hex(d, 64, sha512_abc);
+    assert_int_equal(close(fd), 0);
+
+    path_in_tmp(path, sizeof(path), "fd-empty");
+    write_file(path, "", 0);
+    fd = open_ro(path);
+    assert_int_equal(hash_fd(fd, HWSIGN_HASH_SHA256, d, sizeof(d)), 0);
+    assert_digest_hex(d, 32, sha256_empty);
+    assert_int_equal(close(fd), 0);
+}
+
+/* A pipe fed in odd-sized pieces, more than the pipe holds: many short reads. */
+static void test_hash_fd_pipe(void **state)
+{
+    const size_t len = 5u * HASH_FD_CHUNK + 333u;
+    uint8_t *data = malloc(len), d[HWSIGN_MAX_DIGEST], want[HWSIGN_MAX_DIGEST];
+    int p[2];
+    pid_t pid;
+
+    assert_non_null(data);
+    pattern(data, len);
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    pid = start_writer(p[1], data, len, 4097u, 0);
+    assert_int_equal(close(p[1]), 0);
+    assert_int_equal(hash_fd(p[0], HWSIGN_HASH_SHA512, d, sizeof(d)), 0);
+    assert_int_equal(close(p[0]), 0);
+    wait_writer(pid);
+    assert_int_equal(hash_buffer(HWSIGN_HASH_SHA512, data, len, want, sizeof(want)), 0);
+    assert_memory_equal(d, want, 64);
+    free(data);
+}
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+    alarms++;
+}
+
+/*
+ * Reads interrupted by a signal: a SIGALRM handler without SA_RESTART fires every millisecond
+ * while hash_fd waits on a pipe whose writer sends one byte every 50 ms, so read() fails with
+ * EINTR again and again; the digest must still be that of all the bytes.
+ */
+static void test_hash_fd_eintr(void **state)
+{
+    static const uint8_t msg[] = {'a', 'b', 'c'};
+    struct sigaction sa = {.sa_handler = on_alarm}, old;
+    struct itimerval tick = {.it_interval = {0, 1000}, .it_value = {0, 1000}}, stop = {};
+    uint8_t d[HWSIGN_MAX_DIGEST];
+    int p[2], r;
+    pid_t pid;
+
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    pid = start_writer(p[1], msg, sizeof(msg), 1, 50u * 1000u);
+    assert_int_equal(close(p[1]), 0);
+    alarms = 0;
+    assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
+    assert_int_equal(setitimer(ITIMER_REAL, &tick, NULL), 0);
+    r = hash_fd(p[0], HWSIGN_HASH_SHA256, d, sizeof(d));
+    assert_int_equal(setitimer(ITIMER_REAL, &stop, NULL), 0);
+    assert_int_equal(sigaction(SIGALRM, &old, NULL), 0);
+    assert_int_equal(close(p[0]), 0);
+    wait_writer(pid);
+    assert_int_equal(r, 0);
+    assert_digest_hex(d, 32, sha256_abc);
+    print_message("SIGALRM delivered %d times while hashing\n", (int)alarms);
+    assert_true(alarms > 0);
+}
+
+static void test_hash_fd_errors(void **state)
+{
+    uint8_t d[HWSIGN_MAX_DIGEST], poison[HWSIGN_MAX_DIGEST];
+    char path[PATH_MAX];
+    int fd, p[2];
+
+    memset(d, 0xa5, sizeof(d));
+    memcpy(poison, d, sizeof(d));
+    /* read errors: a directory opens but does not read; a write-only descriptor; none */
+    fd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(hash_fd(fd, HWSIGN_HASH_SHA256, d, sizeof(d)), -EISDIR);
+    assert_int_equal(close(fd), 0);
+    path_in_tmp(path, sizeof(path), "fd-write-only");
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "abc", 3), 3);
+    assert_int_equal(hash_fd(fd, HWSIGN_HASH_SHA256, d, sizeof(d)), -EBADF);
+    assert_int_equal(close(fd), 0);
+    assert_int_equal(hash_fd(-1, HWSIGN_HASH_SHA256, d, sizeof(d)), -EBADF);
+    /* a non-blocking pipe with a writer but no data yet */
+    assert_int_equal(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+    assert_int_equal(hash_fd(p[0], HWSIGN_HASH_SHA256, d, sizeof(d)), -EAGAIN);
+    assert_int_equal(close(p[0]), 0);
+    assert_int_equal(close(p[1]), 0);
+
+    /* bad arguments are refused before anything is read: the bytes stay in the pipe */
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    assert_int_equal(write(p[1], "abc", 3), 3);
+    assert_int_equal(close(p[1]), 0);
+    assert_int_equal(hash_fd(p[0], (enum hwsign_hash)0, d, sizeof(d)), -EINVAL);
+    assert_int_equal(hash_fd(p[0], HWSIGN_HASH_SHA384, d, 47), -ENOBUFS);
+    assert_int_equal(hash_fd(p[0], HWSIGN_HASH_SHA256, NULL, 32), -EINVAL);
+    assert_int_equal(hash_fd_limited(p[0], (enum hwsign_hash)7, 10, d, sizeof(d)), -EINVAL);
+    assert_memory_equal(d, poison, sizeof(d));
+    assert_int_equal(hash_fd(p[0], HWSIGN_HASH_SHA256, d, sizeof(d)), 0);
+    assert_digest_hex(d, 32, sha256_abc);
+    assert_int_equal(close(p[0]), 0);
+}
+
+static void test_hash_fd_limited(void **state)
+{
+    const size_t len = 10u * HASH_FD_CHUNK + 5u;
+    uint8_t *data = malloc(len), d[HWSIGN_MAX_DIGEST], want[HWSIGN_MAX_DIGEST];
+    uint8_t poison[HWSIGN_MAX_DIGEST];
+    char path[PATH_MAX];
+    off_t pos;
+    int fd;
+
+    assert_non_null(data);
+    memset(d, 0xa5, sizeof(d));
+    memcpy(poison, d, sizeof(d));
+
+    /* exactly at the limit is fine, one byte over is -EFBIG, output untouched */
+    path_in_tmp(path, sizeof(path), "fd-limit");
+    write_file(path, "abc", 3);
+    fd = open_ro(path);
+    assert_int_equal(hash_fd_limited(fd, HWSIGN_HASH_SHA256, 2, d, sizeof(d)), -EFBIG);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    assert_int_equal(hash_fd_limited(fd, HWSIGN_HASH_SHA256, 0, d, sizeof(d)), -EFBIG);
+    assert_memory_equal(d, poison, sizeof(d));
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    assert_int_equal(hash_fd_limited(fd, HWSIGN_HASH_SHA256, 3, d, sizeof(d)), 0);
+    assert_digest_hex(d, 32, sha256_abc);
+    assert_int_equal(close(fd), 0);
+    path_in_tmp(path, sizeof(path), "fd-limit-empty");
+    write_file(path, "", 0);
+    fd = open_ro(path);
+    assert_int_equal(hash_fd_limited(fd, HWSIGN_HASH_SHA256, 0, d, sizeof(d)), 0);
+    assert_digest_hex(d, 32, sha256_empty);
+    assert_int_equal(close(fd), 0);
+
+    /* over several chunks: the limit counts every byte, and reading stops at the first chunk
+     * that crosses it */
+    pattern(data, len);
+    path_in_tmp(path, sizeof(path), "fd-limit-big");
+    write_file(path, data, len);
+    assert_int_equal(hash_buffer(HWSIGN_HASH_SHA256, data, len, want, sizeof(want)), 0);
+    fd = open_ro(path);
+    assert_int_equal(hash_fd_limited(fd, HWSIGN_HASH_SHA256, len, d, sizeof(d)), 0);
+    assert_memory_equal(d, want, 32);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    memcpy(d, poison, sizeof(d));
+    assert_int_equal(hash_fd_limited(fd, HWSIGN_HASH_SHA256, len - 1, d, sizeof(d)), -EFBIG);
+    assert_memory_equal(d, poison, sizeof(d));
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    assert_int_equal(hash_fd_limited(fd, HWSIGN_HASH_SHA256, 2u * HASH_FD_CHUNK + 1u, d, sizeof(d)),
+                     -EFBIG);
+    pos = lseek(fd, 0, SEEK_CUR);
+    assert_true(pos > (off_t)(2u * HASH_FD_CHUNK + 1u));
+    assert_true(pos <= (off_t)(3u * HASH_FD_CHUNK + 1u));
+    assert_int_equal(close(fd), 0);
+
+    /* an endless input ends with -EFBIG */
+    fd = open_ro("/dev/zero");
+    assert_int_equal(hash_fd_limited(fd, HWSIGN_HASH_SHA512, 4u * HASH_FD_CHUNK, d, sizeof(d)),
+                     -EFBIG);
+    assert_int_equal(close(fd), 0);
+    assert_memory_equal(d, poison, sizeof(d));
+    free(data);
 }
 
 static void test_spki_alg(void **state)
@@ -856,6 +1098,11 @@ int main(void)
             cmocka_unit_test(test_hash_buffer_kat),
             cmocka_unit_test(test_hash_buffer_errors),
             cmocka_unit_test(test_hash_file),
+            cmocka_unit_test(test_hash_fd_kat),
+            cmocka_unit_test(test_hash_fd_pipe),
+            cmocka_unit_test(test_hash_fd_eintr),
+            cmocka_unit_test(test_hash_fd_errors),
+            cmocka_unit_test(test_hash_fd_limited),
             cmocka_unit_test(test_spki_alg),
             cmocka_unit_test(test_verify_ecdsa),
             cmocka_unit_test(test_verify_argument_errors),

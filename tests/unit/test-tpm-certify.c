@@ -21,10 +21,8 @@
  * still sign afterwards.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -42,6 +39,7 @@
 #include "crypto.h"
 #include "fd-util.h"
 #include "macro.h"
+#include "swtpm-fixture.h"
 #include "tpm-attest.h"
 #include "tpm-backend.h"
 #include "tpm.h"
@@ -50,12 +48,9 @@ _Static_assert(TPM_ATTEST_NONCE_LEN == TPM_QUOTE_NONCE_LEN, "one nonce size");
 
 #define N_KEYS 3
 
-static char dir[128];
-static char sock[256], keys[256], tcti[300], pidfile[256];
+static struct swtpm_fixture tpm;
 static struct key_backend *kb;
 static uint32_t lockout_at_start = UINT32_MAX;
-static pid_t guard = -1;
-static int guard_fd = -1;
 static char *ak_loc;
 static uint8_t *ak_spki;
 static size_t ak_spki_len;
@@ -66,194 +61,31 @@ static const enum hwsign_alg key_alg[N_KEYS] = {HWSIGN_ALG_ECDSA_P256, HWSIGN_AL
                                                 HWSIGN_ALG_RSA_3072};
 static const char *const key_name[N_KEYS] = {"p256", "p384", "rsa"};
 
-static int run(const char *cmd)
-{
-    int st = system(cmd);
-    return st == 0 ? 0 : -1;
-}
-
-static pid_t swtpm_pid(void)
-{
-    uint8_t *data = NULL;
-    size_t len = 0;
-    long pid = -1;
-
-    if (read_file_bounded(pidfile, 64, &data, &len) == 0 && len > 0)
-        pid = strtol((const char *)data, NULL, 10);
-    free(data);
-    return pid > 1 ? (pid_t)pid : -1;
-}
-
-static int swtpm_start(void)
-{
-    char cmd[2048];
-
-    unlink(pidfile);
-    snprintf(cmd, sizeof(cmd),
-             "swtpm socket --tpm2 --tpmstate dir=%s --server type=unixio,path=%s "
-             "--ctrl type=unixio,path=%s.ctrl --flags not-need-init,startup-clear "
-             "--pid file=%s --log file=%s/swtpm.log -d",
-             dir, sock, sock, pidfile, dir);
-    if (run(cmd) < 0)
-        return -1;
-    for (int i = 0; i < 100; i++) {
-        if (swtpm_pid() > 0 && access(sock, F_OK) == 0)
-            return 0;
-        usleep(50 * 1000);
-    }
-    return -1;
-}
-
-static void swtpm_stop(int sig)
-{
-    pid_t pid = swtpm_pid();
-
-    if (pid <= 0)
-        return;
-    kill(pid, sig);
-    for (int i = 0; i < 200 && kill(pid, 0) == 0; i++)
-        usleep(10 * 1000);
-    unlink(pidfile);
-}
-
-/* A child that stops swtpm by its pid file and removes dir once this process is gone. */
-static void start_guard(void)
-{
-    int p[2];
-    char c;
-
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return;
-    guard = fork();
-    if (guard == 0) {
-        close(p[1]);
-        while (read(p[0], &c, 1) > 0)
-            ;
-        swtpm_stop(SIGKILL);
-        execlp("rm", "rm", "-rf", dir, (char *)NULL);
-        _exit(0);
-    }
-    close(p[0]);
-    guard_fd = p[1];
-}
-
 static int setup(void **state)
 {
-    struct tpm_config cfg = {.name = "tpm0", .tcti = tcti, .key_dir = keys};
-    char err[256] = "";
-
-    if (run("command -v swtpm >/dev/null 2>&1") < 0)
-        return 0; /* the swtpm tests skip */
-    snprintf(dir, sizeof(dir), "/tmp/hwsign-certify-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    snprintf(sock, sizeof(sock), "%s/tpm.sock", dir);
-    snprintf(keys, sizeof(keys), "%s/keys", dir);
-    snprintf(pidfile, sizeof(pidfile), "%s/swtpm.pid", dir);
-    snprintf(tcti, sizeof(tcti), "swtpm:path=%s", sock);
-    start_guard();
-    if (swtpm_start() < 0) {
-        char cmd[300];
-        snprintf(cmd, sizeof(cmd), "cat %s/swtpm.log >&2", dir);
-        run(cmd);
-        return -1;
-    }
-    if (tpm_backend_new(&cfg, &kb, err, sizeof(err)) < 0) {
-        print_error("tpm_backend_new: %s\n", err);
-        return -1;
-    }
-    /* tpm2_print works offline: make sure it never looks for a TPM. */
-    unsetenv("TPM2TOOLS_TCTI");
-    return 0;
+    /* kb stays NULL when swtpm is not installed: the swtpm tests skip */
+    return swtpm_fixture_setup_backend(&tpm, "certify", &kb);
 }
 
 static int teardown(void **state)
 {
-    if (kb)
-        kb->ops->free(kb);
-    kb = NULL;
-    if (dir[0]) {
-        swtpm_stop(SIGTERM);
-        if (guard_fd >= 0)
-            close(guard_fd); /* the guard removes the directory */
-        if (guard > 0)
-            waitpid(guard, NULL, 0);
-    }
+    swtpm_fixture_teardown_backend(&tpm, &kb);
     return 0;
 }
 
-#define REQUIRE_SWTPM()                                                                            \
-    do {                                                                                           \
-        if (!kb)                                                                                   \
-            skip();                                                                                \
-    } while (0)
+#define REQUIRE_SWTPM() SWTPM_REQUIRE(kb)
 
 /* ---- helpers --------------------------------------------------------------------------------- */
 
-static void path_in_dir(char *buf, size_t len, const char *name)
+/* `openssl dgst -sha256 -verify ak.pem -signature SIG DATA` in the fixture's directory. */
+static int openssl_verify(const char *sig_file, const char *data_file)
 {
-    int n = snprintf(buf, len, "%s/%s", dir, name);
-    assert_true(n > 0 && (size_t)n < len);
-}
+    char cmd[256];
+    int n = snprintf(cmd, sizeof(cmd), "openssl dgst -sha256 -verify ak.pem -signature %s %s",
+                     sig_file, data_file);
 
-static void put_file(const char *name, const void *data, size_t len)
-{
-    char path[300];
-
-    path_in_dir(path, sizeof(path), name);
-    assert_int_equal(write_file_atomic(path, data, len, 0600), 0);
-}
-
-static void hex(const uint8_t *b, size_t len, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
-/* Runs cmd in dir; its exit status, and its stdout (NUL-terminated) in out when non-NULL. */
-static int run_in_dir(const char *cmd, char *out, size_t out_len)
-{
-    char full[2048];
-    size_t n = 0;
-    FILE *f;
-    int st;
-
-    assert_true(snprintf(full, sizeof(full), "cd %s && %s", dir, cmd) < (int)sizeof(full));
-    print_message("%s\n", cmd);
-    f = popen(full, "r");
-    assert_non_null(f);
-    if (out) {
-        n = fread(out, 1, out_len - 1, f);
-        out[n] = '\0';
-    } else {
-        char sink[256];
-        while (fread(sink, 1, sizeof(sink), f) > 0)
-            ;
-    }
-    st = pclose(f);
-    assert_true(st != -1 && WIFEXITED(st));
-    return WEXITSTATUS(st);
-}
-
-static void nonce_of(const char *statement, uint8_t nonce[static TPM_QUOTE_NONCE_LEN])
-{
-    assert_int_equal(hash_buffer(HWSIGN_HASH_SHA256, statement, strlen(statement), nonce,
-                                 TPM_QUOTE_NONCE_LEN),
-                     0);
-}
-
-static void assert_transient_at_most(uint32_t max)
-{
-    uint32_t transient = 99, lockout = 99;
-
-    assert_int_equal(tpm_backend_probe(kb, &transient, &lockout), 0);
-    assert_true(transient <= max);
-    assert_int_equal(lockout, lockout_at_start);
+    assert_true(n > 0 && (size_t)n < sizeof(cmd));
+    return swtpm_fixture_run_in_dir(&tpm, cmd, NULL, 0);
 }
 
 static int verify(const uint8_t *attest, size_t attest_len, const uint8_t *sig, size_t sig_len,
@@ -295,7 +127,7 @@ static void test_open_create(void **state)
         if (r < 0)
             fail_msg("create %s: %d %s", key_name[i], r, kb->ops->last_error(kb));
     }
-    assert_transient_at_most(3);
+    swtpm_fixture_assert_transient(kb, 3, lockout_at_start);
 }
 
 /* Certifies key i and checks the proof with our verifier and the stock tools. */
@@ -314,7 +146,7 @@ static void certify_and_check(size_t i)
     uint32_t attrs = 0;
     int r;
 
-    nonce_of(key_name[i], nonce);
+    swtpm_fixture_nonce(key_name[i], nonce);
     r = tpm_backend_certify(kb, ak_loc, key_loc[i], nonce, &cert);
     if (r < 0)
         fail_msg("certify %s: %d %s", key_name[i], r, kb->ops->last_error(kb));
@@ -352,24 +184,25 @@ static void certify_and_check(size_t i)
      * type 0x8017" after the header; later versions print "certify:" with the name), so the
      * Name is also decoded by tpm2-tss's own unmarshaller.
      */
-    put_file("attest.bin", attest, attest_len);
-    put_file("sig.tpmt", sig, sig_len);
-    put_file("sig.der", der, der_len);
-    put_file("public.bin", pub, pub_len);
-    r = run_in_dir("tpm2_print -t TPMS_ATTEST attest.bin 2>&1", text, sizeof(text));
+    swtpm_fixture_put_file(&tpm, "attest.bin", attest, attest_len);
+    swtpm_fixture_put_file(&tpm, "sig.tpmt", sig, sig_len);
+    swtpm_fixture_put_file(&tpm, "sig.der", der, der_len);
+    swtpm_fixture_put_file(&tpm, "public.bin", pub, pub_len);
+    r = swtpm_fixture_run_in_dir(&tpm, "tpm2_print -t TPMS_ATTEST attest.bin 2>&1", text,
+                                 sizeof(text));
     print_message("%s", text);
     assert_non_null(strstr(text, "magic: ff544347\n"));
     assert_non_null(strstr(text, "type: 8017\n"));
-    hex(nonce, sizeof(nonce), hx);
+    swtpm_fixture_hex(nonce, sizeof(nonce), hx);
     snprintf(want, sizeof(want), "extraData: %s\n", hx);
     assert_non_null(strstr(text, want));
-    hex(info.signer_name, info.signer_name_len, hx);
+    swtpm_fixture_hex(info.signer_name, info.signer_name_len, hx);
     snprintf(want, sizeof(want), "qualifiedSigner: %s\n", hx);
     assert_non_null(strstr(text, want));
     snprintf(want, sizeof(want), "  clock: %" PRIu64 "\n  resetCount: %" PRIu32 "\n", info.clock,
              info.reset_count);
     assert_non_null(strstr(text, want));
-    hex(name, name_len, hx);
+    swtpm_fixture_hex(name, name_len, hx);
     snprintf(want, sizeof(want), "name: %s\n", hx);
     if (r == 0) {
         assert_non_null(strstr(text, "certify:\n"));
@@ -390,26 +223,21 @@ static void certify_and_check(size_t i)
     }
     /* tpm2_print reads the public area as the key's public key */
     assert_int_equal(spki_to_pem(key_spki[i], key_spki_len[i], &kpem), 0);
-    assert_int_equal(run_in_dir("tpm2_print -t TPMT_PUBLIC -f pem public.bin", text, sizeof(text)),
+    assert_int_equal(swtpm_fixture_run_in_dir(&tpm, "tpm2_print -t TPMT_PUBLIC -f pem public.bin",
+                                              text, sizeof(text)),
                      0);
     assert_string_equal(text, kpem);
 
     /* openssl accepts the DER signature with the AK, and nothing else. */
     assert_int_equal(spki_to_pem(ak_spki, ak_spki_len, &pem), 0);
-    put_file("ak.pem", pem, strlen(pem));
-    assert_int_equal(run_in_dir("openssl dgst -sha256 -verify ak.pem -signature sig.der "
-                                "attest.bin",
-                                NULL, 0),
-                     0);
+    swtpm_fixture_put_file(&tpm, "ak.pem", pem, strlen(pem));
+    assert_int_equal(openssl_verify("sig.der", "attest.bin"), 0);
     bad = malloc(attest_len);
     assert_non_null(bad);
     memcpy(bad, attest, attest_len);
     bad[attest_len - 1] ^= 1; /* in the certified qualifiedName */
-    put_file("bad.bin", bad, attest_len);
-    assert_int_not_equal(run_in_dir("openssl dgst -sha256 -verify ak.pem -signature sig.der "
-                                    "bad.bin",
-                                    NULL, 0),
-                         0);
+    swtpm_fixture_put_file(&tpm, "bad.bin", bad, attest_len);
+    assert_int_not_equal(openssl_verify("sig.der", "bad.bin"), 0);
 
     /* Rejections: wrong nonce, a flipped attest byte, another key's public area or SPKI. */
     memcpy(wrong, nonce, sizeof(wrong));
@@ -434,7 +262,7 @@ static void certify_and_check(size_t i)
                                 opub_len, nonce, NULL, 0),
                          -ENOKEY);
     }
-    assert_transient_at_most(3);
+    swtpm_fixture_assert_transient(kb, 3, lockout_at_start);
 }
 
 static void test_certify_p256(void **state)
@@ -468,7 +296,7 @@ static void test_forged_by_signing_key(void **state)
     _cleanup_free_ char *pem = NULL;
 
     REQUIRE_SWTPM();
-    nonce_of("forgery", nonce);
+    swtpm_fixture_nonce("forgery", nonce);
     assert_int_equal(tpm_backend_certify(kb, ak_loc, key_loc[0], nonce, &cert), 0);
     attest = tpm_certify_attest(cert, &attest_len);
     pub = tpm_certify_public(cert, &pub_len);
@@ -485,13 +313,10 @@ static void test_forged_by_signing_key(void **state)
                             nonce, key_spki[0], key_spki_len[0]),
                      -EBADMSG);
     assert_int_equal(spki_to_pem(ak_spki, ak_spki_len, &pem), 0);
-    put_file("ak.pem", pem, strlen(pem));
-    put_file("forged.der", sig, sig_len);
-    put_file("attest.bin", attest, attest_len);
-    assert_int_not_equal(run_in_dir("openssl dgst -sha256 -verify ak.pem -signature forged.der "
-                                    "attest.bin",
-                                    NULL, 0),
-                         0);
+    swtpm_fixture_put_file(&tpm, "ak.pem", pem, strlen(pem));
+    swtpm_fixture_put_file(&tpm, "forged.der", sig, sig_len);
+    swtpm_fixture_put_file(&tpm, "attest.bin", attest, attest_len);
+    assert_int_not_equal(openssl_verify("forged.der", "attest.bin"), 0);
 }
 
 static void test_full_lru(void **state)
@@ -511,10 +336,10 @@ static void test_full_lru(void **state)
                                    HWSIGN_SCHEME_DEFAULT, dg, 32, sig, &sig_len),
                      0);
     assert_int_equal(tpm_backend_loaded_keys(kb), 2);
-    assert_transient_at_most(3);
-    nonce_of("lru", nonce);
+    swtpm_fixture_assert_transient(kb, 3, lockout_at_start);
+    swtpm_fixture_nonce("lru", nonce);
     assert_int_equal(tpm_backend_certify(kb, ak_loc, key_loc[0], nonce, &cert), 0);
-    assert_transient_at_most(3);
+    swtpm_fixture_assert_transient(kb, 3, lockout_at_start);
     attest = tpm_certify_attest(cert, &attest_len);
     s = tpm_certify_signature(cert, &s_len);
     pub = tpm_certify_public(cert, &pub_len);
@@ -534,7 +359,7 @@ static void test_full_lru(void **state)
                                            dg, dl, sig, sig_len),
                          0);
     }
-    assert_transient_at_most(3);
+    swtpm_fixture_assert_transient(kb, 3, lockout_at_start);
 }
 
 static void test_refusals(void **state)
@@ -547,7 +372,7 @@ static void test_refusals(void **state)
     /* a signing key is no AK; an AK is not a key to certify this way */
     assert_int_equal(tpm_backend_certify(kb, key_loc[0], key_loc[1], nonce, &cert), -EOPNOTSUPP);
     assert_int_equal(tpm_backend_certify(kb, ak_loc, ak_loc, nonce, &cert), -EOPNOTSUPP);
-    path_in_dir(missing, sizeof(missing), "keys/none.pem");
+    swtpm_fixture_path(&tpm, "keys/none.pem", missing, sizeof(missing));
     assert_int_equal(tpm_backend_certify(kb, ak_loc, missing, nonce, &cert), -ENOKEY);
     assert_int_equal(tpm_backend_certify(kb, missing, key_loc[0], nonce, &cert), -ENOKEY);
     assert_int_equal(tpm_backend_certify(kb, ak_loc, "keys/p256.pem", nonce, &cert), -EINVAL);
@@ -556,7 +381,7 @@ static void test_refusals(void **state)
     assert_ptr_equal(cert, (struct tpm_certify *)0x1);
     /* a backend that is not open refuses before touching anything */
     {
-        struct tpm_config cfg = {.name = "tpm1", .tcti = tcti, .key_dir = keys};
+        struct tpm_config cfg = {.name = "tpm1", .tcti = tpm.tcti, .key_dir = tpm.keys};
         struct key_backend *closed = NULL;
 
         assert_int_equal(tpm_backend_new(&cfg, &closed, NULL, 0), 0);
@@ -564,7 +389,7 @@ static void test_refusals(void **state)
         closed->ops->free(closed);
     }
     assert_ptr_equal(cert, (struct tpm_certify *)0x1);
-    assert_transient_at_most(3);
+    swtpm_fixture_assert_transient(kb, 3, lockout_at_start);
     assert_null(tpm_certify_free(NULL));
 }
 

@@ -20,9 +20,7 @@
  * verifier and carry the values our backend's quote saw.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -38,7 +35,7 @@
 #include "crypto.h"
 #include "fd-util.h"
 #include "macro.h"
-#include "parse.h"
+#include "swtpm-fixture.h"
 #include "tpm-attest.h"
 #include "tpm.h"
 
@@ -46,109 +43,13 @@ _Static_assert(TPM_ATTEST_NONCE_LEN == TPM_QUOTE_NONCE_LEN, "one nonce size");
 
 #define EXTENDED_PCR 7u /* quoted by "sha256:0,7,16"; extendable at locality 0 */
 
-static char dir[128];
-static char sock[256], keys[256], tcti[300], pidfile[256];
+static struct swtpm_fixture tpm;
 static struct key_backend *kb;
-static pid_t guard = -1;
-static int guard_fd = -1;
 static char *ak_loc;
 static uint8_t *ak_spki;
 static size_t ak_spki_len;
 static uint8_t nonce[TPM_QUOTE_NONCE_LEN];
 static struct tpm_attest_pcrs *after_extend; /* the second quote's values */
-
-static int run(const char *cmd)
-{
-    int st = system(cmd);
-    return st == 0 ? 0 : -1;
-}
-
-static pid_t swtpm_pid(void)
-{
-    uint8_t *data = NULL;
-    char text[32];
-    size_t len = 0;
-    uint32_t pid = 0;
-
-    if (read_file_bounded(pidfile, sizeof(text) - 1, &data, &len) == 0 && len > 0) {
-        memcpy(text, data, len);
-        text[len] = '\0';
-        text[strcspn(text, "\n")] = '\0';
-        if (parse_u32(text, INT32_MAX, &pid) < 0)
-            pid = 0;
-    }
-    free(data);
-    return pid > 1 ? (pid_t)pid : -1;
-}
-
-static int swtpm_start(void)
-{
-    char cmd[2048];
-
-    unlink(pidfile);
-    snprintf(cmd, sizeof(cmd),
-             "swtpm socket --tpm2 --tpmstate dir=%s --server type=unixio,path=%s "
-             "--ctrl type=unixio,path=%s.ctrl --flags not-need-init,startup-clear "
-             "--pid file=%s --log file=%s/swtpm.log -d",
-             dir, sock, sock, pidfile, dir);
-    if (run(cmd) < 0)
-        return -1;
-    for (int i = 0; i < 100; i++) {
-        if (swtpm_pid() > 0 && access(sock, F_OK) == 0)
-            return 0;
-        usleep(50 * 1000);
-    }
-    return -1;
-}
-
-static void swtpm_stop(int sig)
-{
-    pid_t pid = swtpm_pid();
-
-    if (pid <= 0)
-        return;
-    kill(pid, sig);
-    for (int i = 0; i < 200 && kill(pid, 0) == 0; i++)
-        usleep(10 * 1000);
-    unlink(pidfile);
-}
-
-/* A child that stops swtpm by its pid file and removes dir once this process is gone. */
-static void start_guard(void)
-{
-    int p[2];
-    char c;
-
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return;
-    guard = fork();
-    if (guard == 0) {
-        close(p[1]);
-        while (read(p[0], &c, 1) > 0)
-            ;
-        swtpm_stop(SIGKILL);
-        execlp("rm", "rm", "-rf", dir, (char *)NULL);
-        _exit(0);
-    }
-    close(p[0]);
-    guard_fd = p[1];
-}
-
-/* A fresh backend on the swtpm; the previous one (if any) is freed first. */
-static int backend_open(void)
-{
-    struct tpm_config cfg = {.name = "tpm0", .tcti = tcti, .key_dir = keys};
-    char err[256] = "";
-
-    if (kb)
-        kb->ops->free(kb);
-    kb = NULL;
-    if (tpm_backend_new(&cfg, &kb, err, sizeof(err)) < 0) {
-        print_error("tpm_backend_new: %s\n", err);
-        return -1;
-    }
-    return kb->ops->open(kb) == 0 ? 0 : -1;
-}
 
 /* Frees the backend: the swtpm serves one connection at a time, tpm2-tools need it. */
 static void backend_close(void)
@@ -158,147 +59,80 @@ static void backend_close(void)
     kb = NULL;
 }
 
+/* A fresh backend on the swtpm, opened; the previous one (if any) is freed first. */
+static int backend_open(void)
+{
+    backend_close();
+    if (swtpm_fixture_backend(&tpm, &kb) < 0)
+        return -1;
+    return kb->ops->open(kb) == 0 ? 0 : -1;
+}
+
 static int setup(void **state)
 {
-    if (run("command -v swtpm >/dev/null 2>&1") < 0)
-        return 0; /* the swtpm tests skip */
-    snprintf(dir, sizeof(dir), "/tmp/hwsign-qverify-XXXXXX");
-    if (!mkdtemp(dir))
+    /* kb stays NULL when swtpm is not installed: the swtpm tests skip */
+    if (swtpm_fixture_setup_backend(&tpm, "qverify", &kb) < 0)
         return -1;
-    snprintf(sock, sizeof(sock), "%s/tpm.sock", dir);
-    snprintf(keys, sizeof(keys), "%s/keys", dir);
-    snprintf(pidfile, sizeof(pidfile), "%s/swtpm.pid", dir);
-    snprintf(tcti, sizeof(tcti), "swtpm:path=%s", sock);
-    start_guard();
-    if (swtpm_start() < 0) {
-        char cmd[300];
-        snprintf(cmd, sizeof(cmd), "cat %s/swtpm.log >&2", dir);
-        run(cmd);
-        return -1;
-    }
-    if (backend_open() < 0)
-        return -1;
-    /* tpm2-tools get the TPM from -T only; tpm2_checkquote works offline. */
-    unsetenv("TPM2TOOLS_TCTI");
-    return 0;
+    return kb && kb->ops->open(kb) != 0 ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
-    backend_close();
-    if (dir[0]) {
-        swtpm_stop(SIGTERM);
-        if (guard_fd >= 0)
-            close(guard_fd); /* the guard removes the directory */
-        if (guard > 0)
-            waitpid(guard, NULL, 0);
-    }
+    swtpm_fixture_teardown_backend(&tpm, &kb);
     return 0;
 }
 
-#define REQUIRE_SWTPM()                                                                            \
-    do {                                                                                           \
-        if (!dir[0] || !kb || !ak_loc)                                                             \
-            skip();                                                                                \
-    } while (0)
+#define REQUIRE_SWTPM() SWTPM_REQUIRE(tpm.dir[0] && kb && ak_loc)
 
 /* ---- helpers --------------------------------------------------------------------------------- */
 
-static void path_in_dir(char *buf, size_t len, const char *name)
-{
-    int n = snprintf(buf, len, "%s/%s", dir, name);
-    assert_true(n > 0 && (size_t)n < len);
-}
-
-static void put_file(const char *name, const void *data, size_t len)
-{
-    char path[300];
-
-    path_in_dir(path, sizeof(path), name);
-    assert_int_equal(write_file_atomic(path, data, len, 0600), 0);
-}
-
 static void get_file(const char *name, uint8_t **ret, size_t *ret_len)
 {
-    char path[300];
+    char path[SWTPM_FIXTURE_PATH_MAX];
 
-    path_in_dir(path, sizeof(path), name);
+    swtpm_fixture_path(&tpm, name, path, sizeof(path));
     assert_int_equal(read_file_bounded(path, 64 * 1024, ret, ret_len), 0);
 }
 
-static void hex(const uint8_t *b, size_t len, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
-/* Runs cmd in dir (stdout discarded); its exit status. */
-static int run_in_dir(const char *cmd)
-{
-    char line[2048];
-    int n, st;
-
-    n = snprintf(line, sizeof(line), "cd %s && %s >/dev/null", dir, cmd);
-    assert_true(n > 0 && (size_t)n < sizeof(line));
-    print_message("%s\n", cmd);
-    st = system(line);
-    assert_true(st != -1 && WIFEXITED(st));
-    return WEXITSTATUS(st);
-}
-
-/* tpm2_checkquote on files in dir with the serialized PCR file; its exit status (0: accepted). */
+/* tpm2_checkquote on files in the fixture's directory with the serialized PCR file. */
 static int checkquote(const char *ak_pem, const char *msg, const char *sig, const char *pcrs,
                       const uint8_t n[static TPM_QUOTE_NONCE_LEN])
 {
-    char cmd[1024], nhex[2 * TPM_QUOTE_NONCE_LEN + 1];
-    int len;
-
-    hex(n, TPM_QUOTE_NONCE_LEN, nhex);
-    len = snprintf(cmd, sizeof(cmd), "tpm2_checkquote -u %s -m %s -s %s -f %s -g sha256 -q %s",
-                   ak_pem, msg, sig, pcrs, nhex);
-    assert_true(len > 0 && (size_t)len < sizeof(cmd));
-    return run_in_dir(cmd);
+    return swtpm_fixture_checkquote(&tpm, ak_pem, msg, sig, pcrs, NULL, n);
 }
 
 /* A tpm2-tools command on our swtpm. */
 static int tool(const char *args)
 {
     char cmd[1024];
-    int len = snprintf(cmd, sizeof(cmd), "%s -T %s", args, tcti);
+    int len = snprintf(cmd, sizeof(cmd), "%s -T %s", args, tpm.tcti);
 
     assert_true(len > 0 && (size_t)len < sizeof(cmd));
-    return run_in_dir(cmd);
+    return swtpm_fixture_run_in_dir(&tpm, cmd, NULL, 0);
 }
 
 /* A quote, its files in dir under prefix (PREFIX.msg .sig .der .pcrs). */
 static struct tpm_quote *quote_to_files(const char *sel, const char *prefix)
 {
+    static const char *const ext[] = {"msg", "sig", "der", "pcrs"};
     struct tpm_quote *q = NULL;
-    const uint8_t *p;
+    size_t n[ELEMENTSOF(ext)] = {};
     char name[64];
-    size_t len;
     int r;
 
     r = tpm_backend_quote(kb, ak_loc, sel, nonce, &q);
     if (r < 0)
         fail_msg("quote %s: %d %s", sel, r, kb->ops->last_error(kb));
-    p = tpm_quote_attest(q, &len);
-    snprintf(name, sizeof(name), "%s.msg", prefix);
-    put_file(name, p, len);
-    p = tpm_quote_signature(q, &len);
-    snprintf(name, sizeof(name), "%s.sig", prefix);
-    put_file(name, p, len);
-    p = tpm_quote_signature_der(q, &len);
-    snprintf(name, sizeof(name), "%s.der", prefix);
-    put_file(name, p, len);
-    p = tpm_quote_pcrs_serialized(q, &len);
-    snprintf(name, sizeof(name), "%s.pcrs", prefix);
-    put_file(name, p, len);
+    const uint8_t *p[ELEMENTSOF(ext)] = {
+            tpm_quote_attest(q, &n[0]),
+            tpm_quote_signature(q, &n[1]),
+            tpm_quote_signature_der(q, &n[2]),
+            tpm_quote_pcrs_serialized(q, &n[3]),
+    };
+    for (size_t i = 0; i < ELEMENTSOF(ext); i++) {
+        snprintf(name, sizeof(name), "%s.%s", prefix, ext[i]);
+        swtpm_fixture_put_file(&tpm, name, p[i], n[i]);
+    }
     return q;
 }
 
@@ -368,15 +202,14 @@ static void test_ak(void **state)
     _cleanup_free_ char *pem = NULL;
     int r;
 
-    if (!dir[0] || !kb)
-        skip();
+    SWTPM_REQUIRE(tpm.dir[0] && kb);
     assert_int_equal(
             hash_buffer(HWSIGN_HASH_SHA256, statement, strlen(statement), nonce, sizeof(nonce)), 0);
     r = tpm_backend_create_ak(kb, "ak", &ak_loc, &ak_spki, &ak_spki_len);
     if (r < 0)
         fail_msg("create_ak: %d %s", r, kb->ops->last_error(kb));
     assert_int_equal(spki_to_pem(ak_spki, ak_spki_len, &pem), 0);
-    put_file("ak.pem", pem, strlen(pem));
+    swtpm_fixture_put_file(&tpm, "ak.pem", pem, strlen(pem));
 }
 
 static void quote_both(const char *sel, const struct slot *want, size_t n)
@@ -460,7 +293,7 @@ static void test_extend(void **state)
     /* tpm2_pcrextend on the same swtpm, while our backend lets go of it */
     assert_int_equal(hash_buffer(HWSIGN_HASH_SHA256, measured, strlen(measured), ext, sizeof(ext)),
                      0);
-    hex(ext, sizeof(ext), ext_hex);
+    swtpm_fixture_hex(ext, sizeof(ext), ext_hex);
     backend_close();
     snprintf(cmd, sizeof(cmd), "tpm2_pcrextend %u:sha256=%s", EXTENDED_PCR, ext_hex);
     assert_int_equal(tool(cmd), 0);
@@ -523,7 +356,7 @@ static void test_tpm2_quote_files(void **state)
                           "sign|noda' -c tak.ctx"),
                      0);
     assert_int_equal(tool("tpm2_readpublic -c tak.ctx -f pem -o tak.pem"), 0);
-    hex(nonce, sizeof(nonce), nhex);
+    swtpm_fixture_hex(nonce, sizeof(nonce), nhex);
     snprintf(cmd, sizeof(cmd),
              "tpm2_quote -c tak.ctx -l sha1:0+sha256:0,7,16 -q %s -m t.msg -s t.sig -o t.pcrs "
              "-g sha256",

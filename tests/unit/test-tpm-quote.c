@@ -19,9 +19,7 @@
  * lockout counter does not move.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -38,141 +35,31 @@
 
 #include "crypto.h"
 #include "fd-util.h"
+#include "swtpm-fixture.h"
 #include "tpm-backend.h"
 #include "tpm-quote.h"
 #include "tpm.h"
 
-static char dir[128];
-static char sock[256], keys[256], tcti[300], pidfile[256];
+static struct swtpm_fixture tpm;
 static struct key_backend *kb;
 static uint32_t lockout_at_start = UINT32_MAX;
-static pid_t guard = -1;
-static int guard_fd = -1;
 static char *ak_loc, *key_loc;
 static uint8_t *ak_spki, *key_spki;
 static size_t ak_spki_len, key_spki_len;
 
-static int run(const char *cmd)
-{
-    int st = system(cmd);
-    return st == 0 ? 0 : -1;
-}
-
-static pid_t swtpm_pid(void)
-{
-    uint8_t *data = NULL;
-    size_t len = 0;
-    long pid = -1;
-
-    if (read_file_bounded(pidfile, 64, &data, &len) == 0 && len > 0)
-        pid = strtol((const char *)data, NULL, 10);
-    free(data);
-    return pid > 1 ? (pid_t)pid : -1;
-}
-
-static int swtpm_start(void)
-{
-    char cmd[2048];
-
-    unlink(pidfile);
-    snprintf(cmd, sizeof(cmd),
-             "swtpm socket --tpm2 --tpmstate dir=%s --server type=unixio,path=%s "
-             "--ctrl type=unixio,path=%s.ctrl --flags not-need-init,startup-clear "
-             "--pid file=%s --log file=%s/swtpm.log -d",
-             dir, sock, sock, pidfile, dir);
-    if (run(cmd) < 0)
-        return -1;
-    for (int i = 0; i < 100; i++) {
-        if (swtpm_pid() > 0 && access(sock, F_OK) == 0)
-            return 0;
-        usleep(50 * 1000);
-    }
-    return -1;
-}
-
-static void swtpm_stop(int sig)
-{
-    pid_t pid = swtpm_pid();
-
-    if (pid <= 0)
-        return;
-    kill(pid, sig);
-    for (int i = 0; i < 200 && kill(pid, 0) == 0; i++)
-        usleep(10 * 1000);
-    unlink(pidfile);
-}
-
-/* A child that stops swtpm by its pid file and removes dir once this process is gone. */
-static void start_guard(void)
-{
-    int p[2];
-    char c;
-
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return;
-    guard = fork();
-    if (guard == 0) {
-        close(p[1]);
-        while (read(p[0], &c, 1) > 0)
-            ;
-        swtpm_stop(SIGKILL);
-        execlp("rm", "rm", "-rf", dir, (char *)NULL);
-        _exit(0);
-    }
-    close(p[0]);
-    guard_fd = p[1];
-}
-
 static int setup(void **state)
 {
-    struct tpm_config cfg = {.name = "tpm0", .tcti = tcti, .key_dir = keys};
-    char err[256] = "";
-
-    if (run("command -v swtpm >/dev/null 2>&1") < 0)
-        return 0; /* the swtpm tests skip */
-    snprintf(dir, sizeof(dir), "/tmp/hwsign-quote-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    snprintf(sock, sizeof(sock), "%s/tpm.sock", dir);
-    snprintf(keys, sizeof(keys), "%s/keys", dir);
-    snprintf(pidfile, sizeof(pidfile), "%s/swtpm.pid", dir);
-    snprintf(tcti, sizeof(tcti), "swtpm:path=%s", sock);
-    start_guard();
-    if (swtpm_start() < 0) {
-        char cmd[300];
-        snprintf(cmd, sizeof(cmd), "cat %s/swtpm.log >&2", dir);
-        run(cmd);
-        return -1;
-    }
-    if (tpm_backend_new(&cfg, &kb, err, sizeof(err)) < 0) {
-        print_error("tpm_backend_new: %s\n", err);
-        return -1;
-    }
-    /* tpm2_checkquote works offline: make sure it never looks for a TPM. */
-    unsetenv("TPM2TOOLS_TCTI");
-    return 0;
+    /* kb stays NULL when swtpm is not installed: the swtpm tests skip */
+    return swtpm_fixture_setup_backend(&tpm, "quote", &kb);
 }
 
 static int teardown(void **state)
 {
-    if (kb)
-        kb->ops->free(kb);
-    kb = NULL;
-    if (dir[0]) {
-        swtpm_stop(SIGTERM);
-        if (guard_fd >= 0)
-            close(guard_fd); /* the guard removes the directory */
-        if (guard > 0)
-            waitpid(guard, NULL, 0);
-    }
+    swtpm_fixture_teardown_backend(&tpm, &kb);
     return 0;
 }
 
-#define REQUIRE_SWTPM()                                                                            \
-    do {                                                                                           \
-        if (!kb)                                                                                   \
-            skip();                                                                                \
-    } while (0)
+#define REQUIRE_SWTPM() SWTPM_REQUIRE(kb)
 
 /* ---- the selection parser (no TPM) ----------------------------------------------------------- */
 
@@ -237,68 +124,12 @@ static void test_selection(void **state)
 
 /* ---- helpers --------------------------------------------------------------------------------- */
 
-static void path_in_dir(char *buf, size_t len, const char *name)
-{
-    int n = snprintf(buf, len, "%s/%s", dir, name);
-    assert_true(n > 0 && (size_t)n < len);
-}
-
-static void put_file(const char *name, const void *data, size_t len)
-{
-    char path[300];
-
-    path_in_dir(path, sizeof(path), name);
-    assert_int_equal(write_file_atomic(path, data, len, 0600), 0);
-}
-
-static void hex(const uint8_t *b, size_t len, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
-/*
- * Runs tpm2_checkquote on the files in dir; its exit status (0 accepted). selection NULL: the
- * PCR file is tpm2-tools' serialized format (no -l), else raw values read with -l selection.
- */
+/* tpm2_checkquote with the AK's PEM (ak.pem) on files in the fixture's directory. */
 static int checkquote(const char *msg_file, const char *sig_file, const char *pcrs_file,
                       const char *selection, const uint8_t nonce[static TPM_QUOTE_NONCE_LEN])
 {
-    char cmd[2048], nhex[2 * TPM_QUOTE_NONCE_LEN + 1];
-    int n, st;
-
-    hex(nonce, TPM_QUOTE_NONCE_LEN, nhex);
-    n = snprintf(cmd, sizeof(cmd),
-                 "cd %s && tpm2_checkquote -u ak.pem -m %s -s %s -f %s%s%s -g sha256 -q %s "
-                 ">/dev/null",
-                 dir, msg_file, sig_file, pcrs_file, selection ? " -l " : "",
-                 selection ? selection : "", nhex);
-    assert_true(n > 0 && (size_t)n < sizeof(cmd));
-    print_message("%s\n", cmd + strlen(dir) + 7);
-    st = system(cmd);
-    assert_true(st != -1 && WIFEXITED(st));
-    return WEXITSTATUS(st);
-}
-
-static void nonce_of(const char *statement, uint8_t nonce[static TPM_QUOTE_NONCE_LEN])
-{
-    assert_int_equal(hash_buffer(HWSIGN_HASH_SHA256, statement, strlen(statement), nonce,
-                                 TPM_QUOTE_NONCE_LEN),
-                     0);
-}
-
-static void assert_transient_at_most(uint32_t max)
-{
-    uint32_t transient = 99, lockout = 99;
-
-    assert_int_equal(tpm_backend_probe(kb, &transient, &lockout), 0);
-    assert_true(transient <= max);
-    assert_int_equal(lockout, lockout_at_start);
+    return swtpm_fixture_checkquote(&tpm, "ak.pem", msg_file, sig_file, pcrs_file, selection,
+                                    nonce);
 }
 
 /* ---- swtpm tests ----------------------------------------------------------------------------- */
@@ -328,7 +159,7 @@ static void test_open_create(void **state)
     r = kb->ops->create(kb, "signer", HWSIGN_ALG_ECDSA_P256, &key_loc, &key_spki, &key_spki_len);
     if (r < 0)
         fail_msg("create: %d %s", r, kb->ops->last_error(kb));
-    assert_transient_at_most(3);
+    swtpm_fixture_assert_transient(kb, 3, lockout_at_start);
 }
 
 /* Quotes sel with the AK and has tpm2_checkquote accept the result and reject forgeries. */
@@ -344,7 +175,7 @@ static void quote_and_check(const char *sel, const char *normalised)
     TPMS_ATTEST a = {};
     int r;
 
-    nonce_of("{\"_type\":\"https://in-toto.io/Statement/v1\"}", nonce);
+    swtpm_fixture_nonce("{\"_type\":\"https://in-toto.io/Statement/v1\"}", nonce);
     r = tpm_backend_quote(kb, ak_loc, sel, nonce, &q);
     if (r < 0)
         fail_msg("quote %s: %d %s", sel ? sel : "(default)", r, kb->ops->last_error(kb));
@@ -375,12 +206,12 @@ static void quote_and_check(const char *sel, const char *normalised)
 
     /* tpm2_checkquote accepts it, with either signature encoding. */
     assert_int_equal(spki_to_pem(ak_spki, ak_spki_len, &pem), 0);
-    put_file("ak.pem", pem, strlen(pem));
-    put_file("quote.msg", attest, attest_len);
-    put_file("quote.sig", sig, sig_len);
-    put_file("quote.der", der, der_len);
-    put_file("quote.pcrs", ser, ser_len);
-    put_file("quote.values", pcrs, pcrs_len);
+    swtpm_fixture_put_file(&tpm, "ak.pem", pem, strlen(pem));
+    swtpm_fixture_put_file(&tpm, "quote.msg", attest, attest_len);
+    swtpm_fixture_put_file(&tpm, "quote.sig", sig, sig_len);
+    swtpm_fixture_put_file(&tpm, "quote.der", der, der_len);
+    swtpm_fixture_put_file(&tpm, "quote.pcrs", ser, ser_len);
+    swtpm_fixture_put_file(&tpm, "quote.values", pcrs, pcrs_len);
     assert_int_equal(checkquote("quote.msg", "quote.sig", "quote.pcrs", NULL, nonce), 0);
     assert_int_equal(checkquote("quote.msg", "quote.der", "quote.pcrs", NULL, nonce), 0);
     if (n_pcrs < 8) /* checkquote 5.4 mis-reads the values format from 8 PCRs on */
@@ -400,12 +231,12 @@ static void quote_and_check(const char *sel, const char *normalised)
             offsetof(TPM2B_DIGEST, buffer);
     assert_memory_equal(bad + first, pcrs, 32);
     bad[first] ^= 0x80;
-    put_file("bad.pcrs", bad, ser_len);
+    swtpm_fixture_put_file(&tpm, "bad.pcrs", bad, ser_len);
     assert_int_not_equal(checkquote("quote.msg", "quote.sig", "bad.pcrs", NULL, nonce), 0);
     if (n_pcrs < 8) {
         memcpy(bad, pcrs, pcrs_len);
         bad[pcrs_len - 1] ^= 1;
-        put_file("bad.values", bad, pcrs_len);
+        swtpm_fixture_put_file(&tpm, "bad.values", bad, pcrs_len);
         assert_int_not_equal(checkquote("quote.msg", "quote.sig", "bad.values", normalised, nonce),
                              0);
     }
@@ -416,9 +247,9 @@ static void quote_and_check(const char *sel, const char *normalised)
     assert_non_null(bad);
     memcpy(bad, attest, attest_len);
     bad[4 + 2 + 2 + a.qualifiedSigner.size + 2 + a.extraData.size + 7] ^= 1;
-    put_file("bad.msg", bad, attest_len);
+    swtpm_fixture_put_file(&tpm, "bad.msg", bad, attest_len);
     assert_int_not_equal(checkquote("bad.msg", "quote.sig", "quote.pcrs", NULL, nonce), 0);
-    assert_transient_at_most(3);
+    swtpm_fixture_assert_transient(kb, 3, lockout_at_start);
 }
 
 static void test_quote_default(void **state)
@@ -462,12 +293,12 @@ static void test_refusals(void **state)
     /* an unrestricted signing key cannot quote (it could sign a forged TPMS_ATTEST) */
     assert_int_equal(tpm_backend_quote(kb, key_loc, NULL, nonce, &q), -EOPNOTSUPP);
     assert_int_equal(tpm_backend_quote(kb, ak_loc, "sha256:24", nonce, &q), -EINVAL);
-    path_in_dir(missing, sizeof(missing), "keys/none.pem");
+    swtpm_fixture_path(&tpm, "keys/none.pem", missing, sizeof(missing));
     assert_int_equal(tpm_backend_quote(kb, missing, NULL, nonce, &q), -ENOKEY);
     assert_ptr_equal(q, (struct tpm_quote *)0x1);
     /* a backend that is not open refuses before touching anything */
     {
-        struct tpm_config cfg = {.name = "tpm1", .tcti = tcti, .key_dir = keys};
+        struct tpm_config cfg = {.name = "tpm1", .tcti = tpm.tcti, .key_dir = tpm.keys};
         struct key_backend *closed = NULL;
         char *l = NULL;
         uint8_t *p = NULL;
@@ -486,7 +317,7 @@ static void test_refusals(void **state)
     assert_int_equal(sig_verify_digest(key_spki, key_spki_len, HWSIGN_HASH_SHA256,
                                        HWSIGN_SCHEME_DEFAULT, dg, sizeof(dg), sig, sig_len),
                      0);
-    assert_transient_at_most(3);
+    swtpm_fixture_assert_transient(kb, 3, lockout_at_start);
     assert_null(tpm_quote_free(NULL));
 }
 

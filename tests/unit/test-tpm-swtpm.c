@@ -15,7 +15,6 @@
  * rate.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -26,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +34,7 @@
 
 #include "crypto.h"
 #include "fd-util.h"
+#include "swtpm-fixture.h"
 #include "tpm-backend.h"
 #include "tpm-keyfile.h"
 #include "tpm.h"
@@ -43,145 +42,37 @@
 #define N_ROTATE   5u   /* keys signing in rotation (> TPM_MAX_TRANSIENT) */
 #define RATE_SIGNS 500u /* signatures in the timed loop */
 
-static char dir[128];
-static char sock[256], keys[256], tcti[300], pidfile[256];
+static struct swtpm_fixture tpm;
 static struct key_backend *kb;
 static uint32_t lockout_at_start = UINT32_MAX;
-static pid_t guard = -1;
-static int guard_fd = -1;
 static char *loc[3];
 static uint8_t *spki[3];
 static size_t spki_len[3];
 static const enum hwsign_alg algs[3] = {HWSIGN_ALG_ECDSA_P256, HWSIGN_ALG_ECDSA_P384,
                                         HWSIGN_ALG_RSA_3072};
 
-static int run(const char *cmd)
-{
-    int st = system(cmd);
-    return st == 0 ? 0 : -1;
-}
-
-static pid_t swtpm_pid(void)
-{
-    uint8_t *data = NULL;
-    size_t len = 0;
-    long pid = -1;
-
-    if (read_file_bounded(pidfile, 64, &data, &len) == 0 && len > 0)
-        pid = strtol((const char *)data, NULL, 10);
-    free(data);
-    return pid > 1 ? (pid_t)pid : -1;
-}
-
-static int swtpm_start(void)
-{
-    char cmd[2048];
-
-    unlink(pidfile);
-    snprintf(cmd, sizeof(cmd),
-             "swtpm socket --tpm2 --tpmstate dir=%s --server type=unixio,path=%s "
-             "--ctrl type=unixio,path=%s.ctrl --flags not-need-init,startup-clear "
-             "--pid file=%s --log file=%s/swtpm.log -d",
-             dir, sock, sock, pidfile, dir);
-    if (run(cmd) < 0)
-        return -1;
-    for (int i = 0; i < 100; i++) {
-        if (swtpm_pid() > 0 && access(sock, F_OK) == 0)
-            return 0;
-        usleep(50 * 1000);
-    }
-    return -1;
-}
-
-static void swtpm_stop(int sig)
-{
-    pid_t pid = swtpm_pid();
-
-    if (pid <= 0)
-        return;
-    kill(pid, sig);
-    for (int i = 0; i < 200 && kill(pid, 0) == 0; i++)
-        usleep(10 * 1000);
-    unlink(pidfile);
-}
-
-/*
- * A child that outlives a crash of this test: it waits for the pipe to close (we exited,
- * however), then stops swtpm by its pid file and removes the directory.
- */
-static void start_guard(void)
-{
-    int p[2];
-    char c;
-
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return;
-    guard = fork();
-    if (guard == 0) {
-        close(p[1]);
-        while (read(p[0], &c, 1) > 0)
-            ;
-        swtpm_stop(SIGKILL);
-        execlp("rm", "rm", "-rf", dir, (char *)NULL);
-        _exit(0);
-    }
-    close(p[0]);
-    guard_fd = p[1];
-}
-
 static struct key_backend *new_backend(void)
 {
-    struct tpm_config cfg = {.name = "tpm0", .tcti = tcti, .key_dir = keys};
     struct key_backend *b = NULL;
-    char err[256] = "";
 
-    if (tpm_backend_new(&cfg, &b, err, sizeof(err)) < 0)
-        fail_msg("tpm_backend_new: %s", err);
+    if (swtpm_fixture_backend(&tpm, &b) < 0)
+        fail_msg("tpm_backend_new failed");
     return b;
 }
 
 static int setup(void **state)
 {
-    if (run("command -v swtpm >/dev/null 2>&1") < 0)
-        return 0; /* every test skips */
-    snprintf(dir, sizeof(dir), "/tmp/hwsign-tpm-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    snprintf(sock, sizeof(sock), "%s/tpm.sock", dir);
-    snprintf(keys, sizeof(keys), "%s/keys", dir);
-    snprintf(pidfile, sizeof(pidfile), "%s/swtpm.pid", dir);
-    snprintf(tcti, sizeof(tcti), "swtpm:path=%s", sock);
-    start_guard();
-    if (swtpm_start() < 0) {
-        char cmd[300];
-        snprintf(cmd, sizeof(cmd), "cat %s/swtpm.log >&2", dir);
-        run(cmd);
-        return -1;
-    }
-    kb = new_backend();
-    return 0;
+    /* kb stays NULL when swtpm is not installed: every test skips */
+    return swtpm_fixture_setup_backend(&tpm, "tpm", &kb);
 }
 
 static int teardown(void **state)
 {
-    if (kb)
-        kb->ops->free(kb);
-    kb = NULL;
-    if (dir[0]) {
-        swtpm_stop(SIGTERM);
-        if (guard_fd >= 0)
-            close(guard_fd); /* the guard removes the directory */
-        if (guard > 0)
-            waitpid(guard, NULL, 0);
-    }
+    swtpm_fixture_teardown_backend(&tpm, &kb);
     return 0;
 }
 
-#define REQUIRE_SWTPM()                                                                            \
-    do {                                                                                           \
-        if (!kb)                                                                                   \
-            skip();                                                                                \
-    } while (0)
+#define REQUIRE_SWTPM() SWTPM_REQUIRE(kb)
 
 static void digest_of(const char *msg, enum hwsign_hash h, uint8_t *out)
 {
@@ -205,15 +96,6 @@ static void sign_verify(const char *locator, enum hwsign_alg alg, const uint8_t 
     dg[0] ^= 1;
     assert_int_equal(sig_verify_digest(pub, pub_len, h, sch, dg, hash_len(h), sig, sig_len),
                      -EBADMSG);
-}
-
-static void assert_transient_at_most(uint32_t max)
-{
-    uint32_t transient = 99, lockout = 99;
-
-    assert_int_equal(tpm_backend_probe(kb, &transient, &lockout), 0);
-    assert_true(transient <= max);
-    assert_int_equal(lockout, lockout_at_start);
 }
 
 static void test_open(void **state)
@@ -249,13 +131,13 @@ static void test_create_all(void **state)
         assert_int_equal(got, algs[i]);
         assert_int_equal(stat(loc[i], &st), 0);
         assert_int_equal(st.st_mode & 07777, 0600);
-        assert_int_equal(strncmp(loc[i], keys, strlen(keys)), 0);
+        assert_int_equal(strncmp(loc[i], tpm.keys, strlen(tpm.keys)), 0);
         f = fopen(loc[i], "re");
         assert_non_null(f);
         assert_non_null(fgets(pem_head, sizeof(pem_head), f));
         fclose(f);
         assert_string_equal(pem_head, "-----BEGIN TSS2 PRIVATE KEY-----\n");
-        assert_transient_at_most(TPM_MAX_TRANSIENT);
+        swtpm_fixture_assert_transient(kb, TPM_MAX_TRANSIENT, lockout_at_start);
     }
     /* the same name again */
     char *l = NULL;
@@ -277,7 +159,7 @@ static void test_sign_verify(void **state)
     sign_verify(loc[2], algs[2], spki[2], spki_len[2], HWSIGN_HASH_SHA256, HWSIGN_SCHEME_RSA_PSS);
     sign_verify(loc[2], algs[2], spki[2], spki_len[2], HWSIGN_HASH_SHA384, HWSIGN_SCHEME_RSA_PSS);
     sign_verify(loc[2], algs[2], spki[2], spki_len[2], HWSIGN_HASH_SHA512, HWSIGN_SCHEME_DEFAULT);
-    assert_transient_at_most(TPM_MAX_TRANSIENT);
+    swtpm_fixture_assert_transient(kb, TPM_MAX_TRANSIENT, lockout_at_start);
 
     /* wrong alg, PSS on EC, short buffer: refused, output untouched */
     uint8_t dg[32] = {1}, sig[HWSIGN_MAX_SIG];
@@ -313,7 +195,7 @@ static void test_rotation(void **state)
             sign_verify(l[i], HWSIGN_ALG_ECDSA_P256, s[i], sl[i], HWSIGN_HASH_SHA256,
                         HWSIGN_SCHEME_DEFAULT);
             assert_true(tpm_backend_loaded_keys(kb) <= TPM_MAX_LOADED_KEYS);
-            assert_transient_at_most(TPM_MAX_TRANSIENT);
+            swtpm_fixture_assert_transient(kb, TPM_MAX_TRANSIENT, lockout_at_start);
         }
     for (size_t i = 0; i < N_ROTATE; i++) {
         assert_int_equal(kb->ops->destroy(kb, l[i]), 0);
@@ -340,7 +222,7 @@ static void test_import(void **state)
 
     REQUIRE_SWTPM();
     /* through a non-canonical spelling: canonical path back, same SPKI */
-    snprintf(twisted, sizeof(twisted), "%s/../keys/./rsa.pem", keys);
+    snprintf(twisted, sizeof(twisted), "%s/../keys/./rsa.pem", tpm.keys);
     assert_int_equal(kb->ops->import(kb, twisted, &l, &alg, &s, &sl), 0);
     assert_string_equal(l, loc[2]);
     assert_int_equal(alg, HWSIGN_ALG_RSA_3072);
@@ -353,7 +235,7 @@ static void test_import(void **state)
 
     /* a copy outside key_dir with a safe mode is fine; group-writable is not */
     assert_int_equal(read_file_bounded(loc[0], TPM_KEYFILE_MAX, &data, &len), 0);
-    snprintf(path, sizeof(path), "%s/outside.pem", dir);
+    snprintf(path, sizeof(path), "%s/outside.pem", tpm.dir);
     write_text(path, data, len, 0644);
     assert_int_equal(kb->ops->import(kb, path, &l, &alg, &s, &sl), 0);
     assert_int_equal(sl, spki_len[0]);
@@ -370,7 +252,7 @@ static void test_import(void **state)
     assert_int_equal(tpm_keyfile_decode(data, len, &kf), 0);
     kf.priv.buffer[kf.priv.size / 2] ^= 0x01;
     assert_int_equal(tpm_keyfile_encode(&kf, &pem, &pem_len), 0);
-    snprintf(path, sizeof(path), "%s/tampered.pem", keys);
+    snprintf(path, sizeof(path), "%s/tampered.pem", tpm.keys);
     write_text(path, pem, pem_len, 0600);
     assert_int_equal(kb->ops->import(kb, path, &l, &alg, &s, &sl), -ENOKEY);
     print_message("tampered blob: %s\n", kb->ops->last_error(kb));
@@ -445,19 +327,20 @@ static void test_openssl_interop(void **state)
     kb->ops->free(kb);
     kb = new_backend();
     snprintf(cmd, sizeof(cmd),
-             "TPM2OPENSSL_TCTI='%s' openssl list -providers -provider tpm2 >/dev/null 2>&1", tcti);
-    if (run(cmd) < 0) {
+             "TPM2OPENSSL_TCTI='%s' openssl list -providers -provider tpm2 >/dev/null 2>&1",
+             tpm.tcti);
+    if (swtpm_fixture_run(cmd) < 0) {
         assert_int_equal(kb->ops->open(kb), 0);
         print_message("tpm2-openssl is not installed (apt-get install tpm2-openssl)\n");
         skip();
     }
     for (size_t i = 0; i < 3; i++) {
-        snprintf(out, sizeof(out), "%s/openssl-%zu.der", dir, i);
+        snprintf(out, sizeof(out), "%s/openssl-%zu.der", tpm.dir, i);
         snprintf(cmd, sizeof(cmd),
                  "TPM2OPENSSL_TCTI='%s' openssl pkey -provider tpm2 -provider default -in '%s' "
                  "-pubout -outform DER -out '%s'",
-                 tcti, loc[i], out);
-        assert_int_equal(run(cmd), 0);
+                 tpm.tcti, loc[i], out);
+        assert_int_equal(swtpm_fixture_run(cmd), 0);
         assert_int_equal(read_file_bounded(out, HWSIGN_MAX_SPKI, &der, &der_len), 0);
         assert_int_equal(der_len, spki_len[i]);
         assert_memory_equal(der, spki[i], der_len);
@@ -465,7 +348,8 @@ static void test_openssl_interop(void **state)
         der = NULL;
     }
     assert_int_equal(kb->ops->open(kb), 0);
-    assert_transient_at_most(1); /* tpm2-openssl flushed what it loaded */
+    /* tpm2-openssl flushed what it loaded */
+    swtpm_fixture_assert_transient(kb, 1, lockout_at_start);
     sign_verify(loc[1], algs[1], spki[1], spki_len[1], HWSIGN_HASH_SHA384, HWSIGN_SCHEME_DEFAULT);
 }
 
@@ -477,8 +361,8 @@ static void test_swtpm_restart(void **state)
 
     REQUIRE_SWTPM();
     sign_verify(loc[0], algs[0], spki[0], spki_len[0], HWSIGN_HASH_SHA256, HWSIGN_SCHEME_DEFAULT);
-    swtpm_stop(SIGKILL); /* no TPM2_Shutdown */
-    assert_int_equal(swtpm_start(), 0);
+    swtpm_fixture_stop(&tpm, SIGKILL); /* no TPM2_Shutdown */
+    assert_int_equal(swtpm_fixture_start(&tpm), 0);
     assert_int_equal(kb->ops->sign(kb, loc[0], algs[0], HWSIGN_HASH_SHA256, HWSIGN_SCHEME_DEFAULT,
                                    dg, 32, sig, &sig_len),
                      -ENODEV);
@@ -493,16 +377,16 @@ static void test_swtpm_restart(void **state)
     for (size_t i = 0; i < 3; i++)
         sign_verify(loc[i], algs[i], spki[i], spki_len[i], HWSIGN_HASH_SHA256,
                     HWSIGN_SCHEME_DEFAULT);
-    assert_transient_at_most(TPM_MAX_TRANSIENT);
+    swtpm_fixture_assert_transient(kb, TPM_MAX_TRANSIENT, lockout_at_start);
 
     /* TPM gone for good: open() fails with -ENODEV and stays UNAVAILABLE */
-    swtpm_stop(SIGKILL);
+    swtpm_fixture_stop(&tpm, SIGKILL);
     assert_int_equal(kb->ops->sign(kb, loc[0], algs[0], HWSIGN_HASH_SHA256, HWSIGN_SCHEME_DEFAULT,
                                    dg, 32, sig, &sig_len),
                      -ENODEV);
     assert_int_equal(kb->ops->open(kb), -ENODEV);
     assert_int_equal(kb->ops->health(kb, NULL, 0), HWSIGN_BACKEND_UNAVAILABLE);
-    assert_int_equal(swtpm_start(), 0);
+    assert_int_equal(swtpm_fixture_start(&tpm), 0);
     assert_int_equal(kb->ops->open(kb), 0);
     sign_verify(loc[2], algs[2], spki[2], spki_len[2], HWSIGN_HASH_SHA256, HWSIGN_SCHEME_RSA_PSS);
 }
