@@ -23,46 +23,15 @@
 #include "output.h"
 #include "parse.h"
 
-#define HASH_CHUNK (64u * 1024u)
-
-static int hash_stdin_sha256(uint8_t ret[static 32])
-{
-    _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
-    _cleanup_free_ uint8_t *buf = malloc(HASH_CHUNK);
-    uint8_t digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-
-    if (!md || !buf)
-        return -ENOMEM;
-    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-        return -EIO;
-    for (;;) {
-        ssize_t n = read(STDIN_FILENO, buf, HASH_CHUNK);
-
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return negative_errno();
-        }
-        if (n == 0)
-            break;
-        if (EVP_DigestUpdate(md, buf, (size_t)n) != 1)
-            return -EIO;
-    }
-    if (EVP_DigestFinal_ex(md, digest, &len) != 1 || len != 32)
-        return -EIO;
-    memcpy(ret, digest, 32);
-    return 0;
-}
-
 int hash_input_sha256(const char *path, uint8_t ret[static 32])
 {
     uint8_t digest[32];
     int r;
 
     if (streq(path, "-"))
-        return hash_stdin_sha256(ret);
-    r = hash_file(path, HWSIGN_HASH_SHA256, digest, sizeof(digest));
+        r = hash_fd(STDIN_FILENO, HWSIGN_HASH_SHA256, digest, sizeof(digest));
+    else
+        r = hash_file(path, HWSIGN_HASH_SHA256, digest, sizeof(digest));
     if (r < 0)
         return r;
     memcpy(ret, digest, sizeof(digest));
