@@ -42,7 +42,8 @@ static void verify_usage(FILE *f)
 {
     fputs("Usage: hwsign verify --key PUB.pem --signature SIG [--json] FILE\n"
           "       hwsign verify --key PUB.pem --bundle BUNDLE [--log-key LOG.pem]\n"
-          "                     [--policy POLICY.json [--quote QUOTE.json]] [--json] [FILE]\n"
+          "                     [--policy POLICY.json [--quote QUOTE.json]] [--sbom SBOM]\n"
+          "                     [--json] [FILE]\n"
           "\n"
           "Verify offline (no agent needed) with the public key in PUB.pem.\n"
           "\n"
@@ -68,6 +69,9 @@ static void verify_usage(FILE *f)
           "commands, observed caller executables, subject files, and a TPM quote by a pinned\n"
           "attestation key with expected PCR values, read from QUOTE.json, default\n"
           "BUNDLE.quote.json). See docs/provenance.md.\n"
+          "--sbom SBOM: the bundle must be an SBOM attestation (hwsign sbom --key) whose\n"
+          "subjects include SBOM's SHA-256, SBOM must be of the format its predicate type\n"
+          "names, and with FILE, SBOM must record FILE's SHA-256. See docs/sbom.md.\n"
           "\n"
           "FILE, SIG or BUNDLE \"-\" reads standard input (only one of them). Prints\n"
           "\"Verified OK\" and exits 0, or exits 1 with \"verification failed: ...\".\n"
@@ -86,6 +90,7 @@ static void verify_usage(FILE *f)
           "  --log-key LOG.pem        the signing log's public key: require its log entry\n"
           "  --policy POLICY.json     provenance requirements (docs/provenance.md)\n"
           "  --quote QUOTE.json       the TPM quote for the policy (default BUNDLE.quote.json)\n"
+          "  --sbom SBOM              a signed SBOM: check it and that it records FILE\n"
           "  -h, --help               show this help\n"
           "\n"
           "Exit status: 0 verified; 1 not verified (bad signature, wrong key, FILE not the\n"
@@ -228,7 +233,7 @@ static int verify_signature(const struct verify_args *a, struct verify_result *r
 
 int cmd_verify(int argc, char *argv[], const struct cli_context *ctx)
 {
-    enum { ARG_JSON = 0x100, ARG_LOG_KEY, ARG_POLICY, ARG_QUOTE };
+    enum { ARG_JSON = 0x100, ARG_LOG_KEY, ARG_POLICY, ARG_QUOTE, ARG_SBOM };
     static const struct option options[] = {
             {"help", no_argument, NULL, 'h'},
             {"key", required_argument, NULL, 'k'},
@@ -238,11 +243,12 @@ int cmd_verify(int argc, char *argv[], const struct cli_context *ctx)
             {"log-key", required_argument, NULL, ARG_LOG_KEY},
             {"policy", required_argument, NULL, ARG_POLICY},
             {"quote", required_argument, NULL, ARG_QUOTE},
+            {"sbom", required_argument, NULL, ARG_SBOM},
             {},
     };
     struct verify_args a = {};
     struct verify_result res = {};
-    const char *bundle = NULL, *log_key = NULL, *policy = NULL, *quote = NULL;
+    const char *bundle = NULL, *log_key = NULL, *policy = NULL, *quote = NULL, *sbom = NULL;
     int c, r;
 
     optind = 0;
@@ -272,6 +278,9 @@ int cmd_verify(int argc, char *argv[], const struct cli_context *ctx)
         case ARG_QUOTE:
             quote = optarg;
             break;
+        case ARG_SBOM:
+            sbom = optarg;
+            break;
         default:
             return log_bad_option("verify", c, argv);
         }
@@ -287,13 +296,16 @@ int cmd_verify(int argc, char *argv[], const struct cli_context *ctx)
     if ((policy && (!bundle || !*policy)) || (quote && !policy))
         return log_usage("verify", "--policy needs --bundle and a file name; --quote needs "
                                    "--policy");
+    if (sbom && (!bundle || !*sbom || streq(sbom, "-")))
+        return log_usage("verify", "--sbom needs --bundle and a file name");
     if (bundle) {
         struct verify_bundle_args b = {.key_path = a.key_path,
                                        .bundle_path = bundle,
                                        .json = a.json,
                                        .log_key_path = log_key,
                                        .policy_path = policy,
-                                       .quote_path = quote};
+                                       .quote_path = quote,
+                                       .sbom_path = sbom};
 
         if (!*bundle)
             return log_usage("verify", "--bundle needs a file name");

@@ -12,9 +12,16 @@
 #include "output.h"
 
 static const struct cli_command commands[] = {
-        {"key", cmd_key},       {"sign", cmd_sign},     {"attest-blob", cmd_attest_blob},
-        {"attest", cmd_attest}, {"verify", cmd_verify}, {"status", cmd_status},
+        {"key", cmd_key},
+        {"sign", cmd_sign},
+        {"attest-blob", cmd_attest_blob},
+        {"attest", cmd_attest},
+        {"verify", cmd_verify},
+        {"status", cmd_status},
         {"log", cmd_log},
+        {"sign-model", cmd_sign_model},
+        {"verify-model", cmd_verify_model},
+        {"sbom", cmd_sbom},
 };
 
 static void usage(FILE *f)
@@ -46,6 +53,17 @@ static void usage(FILE *f)
           "                                                     Sigstore bundle)\n"
           "  verify --key PUB.pem --signature SIG FILE          verify offline, without agent\n"
           "  verify --key PUB.pem --bundle BUNDLE [FILE]        verify a bundle or DSSE envelope\n"
+          "  sign-model --key NAME [-o SIG] [--ignore PATH]... [--shard-size N] DIR\n"
+          "                                                     sign an ML model directory\n"
+          "                                                     (OpenSSF model signing)\n"
+          "  verify-model --key PUB.pem [--signature SIG] [--ignore-unsigned-files] DIR\n"
+          "                                                     verify it offline, naming each\n"
+          "                                                     modified/missing/extra file\n"
+          "  sbom [--format cyclonedx|spdx] [--root DIR] [--model DIR]... [--artifact FILE]...\n"
+          "       [-o OUT [--key NAME]]                         inventory packages, artifacts,\n"
+          "                                                     models as CycloneDX/SPDX; sign\n"
+          "  verify --key PUB.pem --bundle B --sbom SBOM [FILE] check a signed SBOM and that it\n"
+          "                                                     records FILE's SHA-256\n"
           "  status                                             agent and backend health\n"
           "  log verify [--log FILE] [--expect-size N --expect-root B64]\n"
           "                                                     verify the signing log offline\n"

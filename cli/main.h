@@ -41,6 +41,11 @@ int cmd_verify(int argc, char *argv[], const struct cli_context *ctx);
 int cmd_status(int argc, char *argv[], const struct cli_context *ctx);
 /* hwsign log verify|search: offline audit of the signing log file (no agent). */
 int cmd_log(int argc, char *argv[], const struct cli_context *ctx);
+/* hwsign sign-model / verify-model: OpenSSF model signing (cmd-model.c). */
+int cmd_sign_model(int argc, char *argv[], const struct cli_context *ctx);
+int cmd_verify_model(int argc, char *argv[], const struct cli_context *ctx);
+/* hwsign sbom: SBOM inventory as CycloneDX / SPDX, optionally signed (cmd-sbom.c). */
+int cmd_sbom(int argc, char *argv[], const struct cli_context *ctx);
 
 /*
  * Connects to the agent (ctx->socket or the library default). On failure prints the one-line

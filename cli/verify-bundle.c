@@ -13,6 +13,7 @@
 
 #include "bundle-log.h"
 #include "bundle.h"
+#include "cmd-sbom.h"
 #include "crypto-cleanup.h"
 #include "crypto.h"
 #include "dsse.h"
@@ -40,6 +41,8 @@ struct bundle_result {
     bool logged; /* the log entry was checked (log) */
     bool policy; /* the policy was satisfied */
     struct bundle_log_result log;
+    bool sbom_ok; /* the SBOM checks passed (sbom) */
+    struct sbom_verify_result sbom;
     char error[512]; /* why verification failed; "" when it succeeded */
 };
 
@@ -118,6 +121,30 @@ static int add_log(struct json_object *o, const struct bundle_result *res)
     return json_object_object_add(o, "log", l) < 0 ? -ENOMEM : 0;
 }
 
+/* With --sbom: "sbom": {file, format, artifact} once the SBOM checks passed, else null. */
+static int add_sbom(struct json_object *o, const struct verify_bundle_args *a,
+                    const struct bundle_result *res)
+{
+    struct json_object *v;
+    int r;
+
+    if (!a->sbom_path)
+        return 0;
+    if (!res->sbom_ok)
+        return json_add(o, "sbom", NULL);
+    v = json_object_new_object();
+    if (!v)
+        return -ENOMEM;
+    if ((r = json_add_string(v, "file", a->sbom_path)) < 0 ||
+        (r = json_add_string(v, "format", res->sbom.format)) < 0 ||
+        (r = json_add_string(v, "artifact", res->sbom.file_name[0] ? res->sbom.file_name : NULL)) <
+                0) {
+        json_object_put(v);
+        return r;
+    }
+    return json_add(o, "sbom", v);
+}
+
 static int print_json(const struct verify_bundle_args *a, const struct bundle_result *res)
 {
     _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
@@ -140,12 +167,13 @@ static int print_json(const struct verify_bundle_args *a, const struct bundle_re
         (r = json_add_string(o, "payload_type", res->payload_type)) < 0 ||
         (r = add_statement(o, res->st)) < 0 || (r = add_log(o, res)) < 0 ||
         (r = json_add_string(o, "policy", res->policy ? a->policy_path : NULL)) < 0 ||
+        (r = add_sbom(o, a, res)) < 0 ||
         (r = json_add_string(o, "error", res->error[0] ? res->error : NULL)) < 0)
         return r;
     return json_print(o);
 }
 
-static void print_human(const struct bundle_result *res)
+static void print_human(const struct verify_bundle_args *a, const struct bundle_result *res)
 {
     char name[INTOTO_MAX_NAME + 1];
 
@@ -156,6 +184,11 @@ static void print_human(const struct bundle_result *res)
                res->log.index, res->log.origin, res->log.tree_size);
     if (res->policy)
         printf("Policy: satisfied\n");
+    if (res->sbom_ok)
+        printf("SBOM: %s is the %s SBOM the statement signs\n", a->sbom_path, res->sbom.format);
+    if (res->sbom_ok && res->sbom.file_name[0])
+        printf("SBOM: records the SHA-256 of %s (as %s)\n", a->file,
+               PRINTABLE(res->sbom.file_name));
     if (!res->logged && res->b && bundle_n_tlog_entries(res->b) > 0)
         printf("Log: the bundle carries %zu log entr%s, not checked (give --log-key)\n",
                bundle_n_tlog_entries(res->b), bundle_n_tlog_entries(res->b) == 1 ? "y" : "ies");
@@ -253,6 +286,17 @@ static int load_key(const char *path, struct bundle_result *res, EVP_PKEY **ret)
     return CLI_EXIT_OK;
 }
 
+/* --sbom (cmd-sbom.h), once the signature verified. Returns an exit status. */
+static int check_sbom(const struct verify_bundle_args *a, struct bundle_result *res,
+                      const uint8_t *digest)
+{
+    int r = sbom_verify_check(res->st, a->sbom_path, a->file, a->file ? digest : NULL, &res->sbom,
+                              res->error, sizeof(res->error));
+
+    res->sbom_ok = r == CLI_EXIT_OK;
+    return r;
+}
+
 static int run_verify(const struct verify_bundle_args *a, struct bundle_result *res)
 {
     _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
@@ -326,6 +370,8 @@ static int run_verify(const struct verify_bundle_args *a, struct bundle_result *
         r = verify_envelope(a, res, res->env, pkey, a->file ? digest : NULL);
         if (r == CLI_EXIT_OK && res->hint && !*res->hint)
             res->hint = NULL;
+        if (r == CLI_EXIT_OK && a->sbom_path)
+            r = check_sbom(a, res, digest);
         return r;
     }
     r = bundle_verify(b, pkey, a->file ? digest : NULL, &res->st);
@@ -358,6 +404,8 @@ static int run_verify(const struct verify_bundle_args *a, struct bundle_result *
             return r;
         res->policy = true;
     }
+    if (a->sbom_path)
+        return check_sbom(a, res, digest);
     return CLI_EXIT_OK;
 }
 
@@ -374,7 +422,7 @@ int verify_bundle(const struct verify_bundle_args *a)
             if (k < 0)
                 r = log_errno(k, "cannot print the result");
         } else if (r == CLI_EXIT_OK)
-            print_human(&res);
+            print_human(a, &res);
         if (res.error[0])
             log_error(CLI_EXIT_REFUSED, "verification failed: %s", res.error);
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <json-c/json_object.h>
+#include <openssl/core_names.h>
 
 #include "crypto.h"
 #include "json.h"
@@ -363,8 +364,57 @@ const struct dsse_envelope *bundle_get_envelope(const struct bundle *b)
     return b->kind == BUNDLE_DSSE_ENVELOPE ? b->env : NULL;
 }
 
+/* The hash model_signing uses with an EC key's curve (FORMATS 6.4): SHA-384 for P-384, SHA-512
+ * for P-521; 0 for every other key (SHA-256 only). */
+static enum hwsign_hash curve_hash(EVP_PKEY *pkey)
+{
+    char group[32];
+    size_t glen = 0;
+
+    if (!EVP_PKEY_is_a(pkey, "EC") ||
+        !EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                        &glen))
+        return 0;
+    if (streq(group, "secp384r1") || streq(group, "P-384"))
+        return HWSIGN_HASH_SHA384;
+    if (streq(group, "secp521r1") || streq(group, "P-521"))
+        return HWSIGN_HASH_SHA512;
+    return 0;
+}
+
+/* The envelope's signatures over hash(PAE) with the curve's own hash (see
+ * BUNDLE_VERIFY_DSSE_CURVE_HASH): 0 verified, -EBADMSG none does, other -errno. */
+static int verify_dsse_curve_hash(const struct dsse_envelope *env, EVP_PKEY *pkey)
+{
+    _cleanup_free_ uint8_t *pae = NULL;
+    enum hwsign_hash h = curve_hash(pkey);
+    const uint8_t *payload, *sig;
+    const char *type = dsse_envelope_payload_type(env);
+    uint8_t digest[64];
+    size_t n = 0, pae_len = 0, sig_len = 0;
+    int r;
+
+    if (h == 0)
+        return -EBADMSG;
+    payload = dsse_envelope_payload(env, &n);
+    r = dsse_pae(type, strlen(type), payload, n, &pae, &pae_len);
+    if (r >= 0)
+        r = hash_buffer(h, pae, pae_len, digest, sizeof(digest));
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < dsse_envelope_n_signatures(env); i++) {
+        if (dsse_envelope_signature(env, i, &sig, &sig_len, NULL) < 0)
+            return -EINVAL;
+        r = sig_verify_digest_pkey(pkey, h, HWSIGN_SCHEME_DEFAULT, digest, hash_len(h), sig,
+                                   sig_len);
+        if (r != -EBADMSG)
+            return r;
+    }
+    return -EBADMSG;
+}
+
 static int verify_dsse(const struct bundle *b, EVP_PKEY *pkey, const uint8_t *artifact_sha256,
-                       struct intoto_statement **ret_statement)
+                       unsigned flags, struct intoto_statement **ret_statement)
 {
     _cleanup_(intoto_statement_freep) struct intoto_statement *st = NULL;
     const uint8_t *payload;
@@ -372,6 +422,8 @@ static int verify_dsse(const struct bundle *b, EVP_PKEY *pkey, const uint8_t *ar
     int r;
 
     r = dsse_envelope_verify(b->env, pkey, NULL);
+    if (r == -EBADMSG && (flags & BUNDLE_VERIFY_DSSE_CURVE_HASH))
+        r = verify_dsse_curve_hash(b->env, pkey);
     if (r < 0)
         return r;
     /* Authenticated: now the payload may be interpreted. */
@@ -394,12 +446,18 @@ static int verify_dsse(const struct bundle *b, EVP_PKEY *pkey, const uint8_t *ar
 int bundle_verify(const struct bundle *b, EVP_PKEY *pkey, const uint8_t *artifact_sha256,
                   struct intoto_statement **ret_statement)
 {
+    return bundle_verify_ex(b, pkey, artifact_sha256, 0, ret_statement);
+}
+
+int bundle_verify_ex(const struct bundle *b, EVP_PKEY *pkey, const uint8_t *artifact_sha256,
+                     unsigned flags, struct intoto_statement **ret_statement)
+{
     int r;
 
-    if (!b || !pkey)
+    if (!b || !pkey || (flags & ~BUNDLE_VERIFY_DSSE_CURVE_HASH))
         return -EINVAL;
     if (b->kind == BUNDLE_DSSE_ENVELOPE)
-        return verify_dsse(b, pkey, artifact_sha256, ret_statement);
+        return verify_dsse(b, pkey, artifact_sha256, flags, ret_statement);
     if (b->kind != BUNDLE_MESSAGE_SIGNATURE)
         return -EINVAL;
     /* Digests are public: a plain compare is fine. */

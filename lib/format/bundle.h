@@ -116,3 +116,20 @@ int bundle_add_tlog_entry(const char *json, size_t len, struct json_object *entr
  */
 int bundle_verify(const struct bundle *b, EVP_PKEY *pkey, const uint8_t *artifact_sha256,
                   struct intoto_statement **ret_statement);
+
+/*
+ * Flags of bundle_verify_ex.
+ *
+ * BUNDLE_VERIFY_DSSE_CURVE_HASH: for a dsseEnvelope and an ECDSA key on P-384 (P-521), a
+ * signature over SHA-384(PAE) (SHA-512(PAE)) verifies too, besides the SHA-256(PAE) one
+ * bundle_verify accepts. That is how OpenSSF model_signing signs with such keys (it picks the
+ * hash by curve size, FORMATS 6.4), while sigstore-js and our agent always use SHA-256 (FORMATS
+ * 4.6). Both digests are tried: the signature binds the same PAE either way, only the hash
+ * differs, and SHA-256/384/512 are all collision resistant. No effect on P-256 or RSA keys, or
+ * on messageSignature bundles.
+ */
+#define BUNDLE_VERIFY_DSSE_CURVE_HASH (1u << 0)
+
+/* bundle_verify with flags (0 is exactly bundle_verify); unknown flags are -EINVAL. */
+int bundle_verify_ex(const struct bundle *b, EVP_PKEY *pkey, const uint8_t *artifact_sha256,
+                     unsigned flags, struct intoto_statement **ret_statement);
