@@ -24,6 +24,7 @@
 #include "agent.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "format.h"
 #include "intoto.h"
 #include "journal.h"
 #include "json.h"
@@ -88,24 +89,16 @@ static int opt_string(const struct json_object *o, const char *key, size_t max, 
     return r;
 }
 
-/* 64 lower-case hex digits into 32 bytes. */
-static int hex32(const char *s, uint8_t out[static 32])
+/* A subject's sha256: in-toto's digest rules, then the bytes. */
+static int subject_sha256(const char *hex, uint8_t out[static 32])
 {
-    if (strlen(s) != 64)
+    _cleanup_free_ uint8_t *bin = NULL;
+    size_t n = 0;
+
+    if (intoto_digest_value_check("sha256", hex, strlen(hex)) < 0 ||
+        hex_decode(hex, strlen(hex), &bin, &n) < 0 || n != 32)
         return -EINVAL;
-    for (size_t i = 0; i < 32; i++) {
-        unsigned v = 0;
-        for (size_t k = 0; k < 2; k++) {
-            char ch = s[2 * i + k];
-            if (ch >= '0' && ch <= '9')
-                v = v * 16 + (unsigned)(ch - '0');
-            else if (ch >= 'a' && ch <= 'f')
-                v = v * 16 + (unsigned)(ch - 'a' + 10);
-            else
-                return -EINVAL;
-        }
-        out[i] = (uint8_t)v;
-    }
+    memcpy(out, bin, 32);
     return 0;
 }
 
@@ -180,7 +173,7 @@ static int claims_parse(const uint8_t *text, size_t len, struct claims *cl, cons
             fjson_get_object(sj, "digest", &dg) < 0 ||
             fjson_check_fields(dg, digest_fields, 1, FJSON_UNKNOWN_REJECT) < 0 ||
             fjson_get_string(dg, "sha256", 64, &sha, NULL) < 0 ||
-            hex32(sha, cl->subjects[i].sha256) < 0)
+            subject_sha256(sha, cl->subjects[i].sha256) < 0)
             return -EINVAL;
     }
     cl->n_subjects = n;

@@ -29,6 +29,7 @@ int bundle_log_attach(struct hwsign_client *client, char **json, size_t *json_le
     _cleanup_(checkpoint_freep) struct checkpoint *cp = NULL;
     _cleanup_(note_freep) struct note *n = NULL;
     _cleanup_(fjson_putp) struct json_object *entry = NULL;
+    _cleanup_(logentry_info_freep) struct logentry_info *info = NULL;
     _cleanup_free_ char *out = NULL, *body_copy = NULL;
     struct hwsign_log_proof *p = NULL;
     uint64_t index = hwsign_last_log_index(client);
@@ -57,10 +58,12 @@ int bundle_log_attach(struct hwsign_client *client, char **json, size_t *json_le
     if (r < 0)
         return log_agent_error(client, r, "cannot get the inclusion proof of log record %" PRIu64,
                                index);
-    /* The agent's answer must hold together before it goes into a bundle: the proof leads
-     * from this entry to the root the checkpoint states (its signature is the verifier's
-     * business, with the log key it trusts). */
-    r = note_parse(p->checkpoint, strlen(p->checkpoint), &n);
+    /* The agent's answer must hold together before it goes into a bundle: the entry body
+     * parses, and the proof leads from it to the root the checkpoint states (the checkpoint's
+     * signature is the verifier's business, with the log key it trusts). */
+    r = logentry_parse(body, body_len, &info);
+    if (r >= 0)
+        r = note_parse(p->checkpoint, strlen(p->checkpoint), &n);
     if (r >= 0) {
         text = note_text(n, &text_len);
         r = checkpoint_parse(text, text_len, &cp);
@@ -87,7 +90,7 @@ int bundle_log_attach(struct hwsign_client *client, char **json, size_t *json_le
     }
     t = (struct logentry_tlog){
             .log_index = index,
-            .dsse = strstr(body, "\"kind\":\"" LOGENTRY_KIND_DSSE "\"") != NULL,
+            .dsse = info->dsse,
             .tree_size = p->tree_size,
             .hashes = p->hashes,
             .n_hashes = p->n_hashes,

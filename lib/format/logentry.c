@@ -11,6 +11,7 @@
 
 #include "crypto.h"
 #include "format.h"
+#include "intoto.h"
 #include "json.h"
 #include "macro.h"
 
@@ -19,7 +20,12 @@
 #define PEM_LINE 64u
 #define U64_TEXT 21u /* decimal digits of UINT64_MAX + NUL */
 
-/* The PEM text of a DER SPKI, 64-column lines (as OpenSSL writes it). */
+/*
+ * The PEM text of a DER SPKI, 64-column lines (as OpenSSL writes it). Text only, unlike
+ * spki_to_pem (lib/util/crypto.h), which parses the key and re-encodes it: an entry body is a
+ * function of the record's stored bytes, whatever they hold, so auditors can recompute it
+ * without a crypto library (tests/integration/logentry.py).
+ */
 static int spki_pem(const uint8_t *spki, size_t spki_len, char **ret, size_t *ret_len)
 {
     _cleanup_free_ char *b64 = NULL;
@@ -204,8 +210,8 @@ void logentry_info_freep(struct logentry_info **i)
     *i = logentry_info_free(*i);
 }
 
-/* obj[key] as lower-case hex of exactly want bytes (want 0: 32, 48 or 64). */
-static int get_hex(const struct json_object *obj, const char *key, size_t want, uint8_t *out,
+/* obj[key] as the lower-case hex digest of alg (sha256, sha384 or sha512; in-toto's rules). */
+static int get_hex(const struct json_object *obj, const char *key, const char *alg, uint8_t *out,
                    size_t *ret_len)
 {
     _cleanup_free_ uint8_t *bin = NULL;
@@ -215,13 +221,7 @@ static int get_hex(const struct json_object *obj, const char *key, size_t want, 
 
     if (r < 0)
         return r == -ENOENT ? -EINVAL : r;
-    for (size_t i = 0; i < slen; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return -EINVAL;
-    r = hex_decode(s, slen, &bin, &n);
-    if (r < 0)
-        return -EINVAL;
-    if (want ? n != want : (n != 32 && n != 48 && n != 64))
+    if (intoto_digest_value_check(alg, s, slen) < 0 || hex_decode(s, slen, &bin, &n) < 0)
         return -EINVAL;
     memcpy(out, bin, n);
     if (ret_len)
@@ -250,24 +250,15 @@ static int get_hash(const struct json_object *obj, const char *key, char *ret_al
         r = fjson_get_string(h, "algorithm", 7, &alg, &alen);
     if (r < 0)
         return r == -ENOENT || r == -EMSGSIZE ? -EINVAL : r;
-    if (ret_alg) {
-        size_t want = !strcmp(alg, "sha256")   ? 32
-                      : !strcmp(alg, "sha384") ? 48
-                      : !strcmp(alg, "sha512") ? 64
-                                               : 0;
-        if (!want)
-            return -EINVAL;
-        r = get_hex(h, "value", want, out, &n);
-        if (r < 0)
-            return r;
+    /* Only the hashes a record can hold; without ret_alg only sha256. */
+    if (ret_alg ? !streq(alg, "sha256") && !streq(alg, "sha384") && !streq(alg, "sha512")
+                : !streq(alg, "sha256"))
+        return -EINVAL;
+    r = get_hex(h, "value", alg, out, &n);
+    if (r < 0)
+        return r;
+    if (ret_alg)
         memcpy(ret_alg, alg, alen + 1);
-    } else {
-        if (strcmp(alg, "sha256") != 0)
-            return -EINVAL;
-        r = get_hex(h, "value", 32, out, &n);
-        if (r < 0)
-            return r;
-    }
     if (ret_len)
         *ret_len = n;
     return 0;
@@ -344,7 +335,7 @@ int logentry_parse(const char *body, size_t len, struct logentry_info **ret)
     (void)fjson_get_object(root, "spec", &spec);
     r = fjson_check_fields(ext, ext_fields, ELEMENTSOF(ext_fields), FJSON_UNKNOWN_REJECT);
     if (r >= 0)
-        r = get_hex(ext, "record", 32, i->record_sha256, NULL);
+        r = get_hex(ext, "record", "sha256", i->record_sha256, NULL);
     if (r < 0)
         return r;
     r = fjson_get_string(root, "kind", 16, &s, NULL);
