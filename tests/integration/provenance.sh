@@ -108,6 +108,49 @@ assert os.path.basename(peer["exe"]["path"]) == "hwsign", peer["exe"]           
 PY
 pass "a client claiming to be gcc is recorded with its real executable and digest"
 
+# Malformed claims straight on the socket: each gets FAILURE(INVALID) naming the claims, and
+# the agent signs nothing for them.
+records_before=$("$HW" log verify --state-dir "$T/state" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["records"])')
+$PY - "$HWSIGN_AGENT_SOCK" <<'PY' || fail "malformed provenance claims"
+import json, socket, struct, sys
+def sstr(b): return struct.pack(">I", len(b)) + b
+def ask(claims):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+    body = bytes([8]) + struct.pack(">I", 7) + sstr(b"prov") + sstr(claims)
+    s.sendall(struct.pack(">I", len(body)) + body)
+    hdr = b""
+    while len(hdr) < 4: hdr += s.recv(4 - len(hdr))
+    n = struct.unpack(">I", hdr)[0]; data = b""
+    while len(data) < n: data += s.recv(n - len(data))
+    s.close()
+    return data[0], data[5:]
+good = {"externalParameters": {"command": ["true"]},
+        "subjects": [{"name": "a", "digest": {"sha256": "ab" * 32}}]}
+bad = [
+    dict(good, extra=1),                                                   # unknown member
+    {"subjects": good["subjects"]},                                        # no externalParameters
+    dict(good, externalParameters=["x"]),                                  # not an object
+    dict(good, subjects=[]),                                               # no subject
+    dict(good, subjects=[{"name": "a", "digest": {"sha256": "AB" * 32}}]), # upper-case hex
+    dict(good, subjects=[{"name": "a", "digest": {"sha256": "ab" * 31}}]), # short digest
+    dict(good, subjects=[{"name": "a", "digest": {"md5": "ab" * 16}}]),    # other algorithm
+    dict(good, startedOn="2026-11-25 10:00:00"),                           # not RFC 3339
+    dict(good, resolvedDependencies=[{"digest": {"sha256": "zz"}}]),       # bad material digest
+]
+for b in bad:
+    t, rest = ask(json.dumps(b).encode())
+    code, msg = struct.unpack(">I", rest[:4])[0], rest[8:].decode()
+    assert t == 0x7F and code == 11, (b, t, code, msg)
+    assert "provenance" in msg or "SLSA" in msg, (b, msg)
+t, rest = ask(b"{not json")
+assert t == 0x7F and struct.unpack(">I", rest[:4])[0] == 11, (t, rest)
+t, _ = ask(json.dumps(good).encode())
+assert t == 0x88, t   # the same claims, well formed, are signed
+PY
+records_after=$("$HW" log verify --state-dir "$T/state" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["records"])')
+[ "$records_after" = $((records_before + 1)) ] || fail "malformed claims were logged: $records_before -> $records_after"
+pass "malformed provenance claims refused with INVALID, nothing signed; well-formed claims signed"
+
 # A product changed afterwards no longer verifies.
 cp "$R/hello" "$W/hello.orig"
 printf 'x' >> "$R/hello"

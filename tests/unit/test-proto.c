@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "proto-attest.h"
 #include "proto.h"
 
 #define POISON  0xA5
@@ -1027,6 +1028,147 @@ static void test_outputs_untouched(void **state)
     assert_int_equal(proto_end(out, 0), -EINVAL);
 }
 
+/* Attestation messages: SIGN_PROVENANCE, TPM_QUOTE, KEY_CERTIFY requests, evidence replies. */
+static struct sbuf *payload_of(struct sbuf *out, uint8_t type, uint32_t id)
+{
+    uint8_t *pl;
+    size_t len;
+    struct sbuf *b;
+
+    split_frame(out, type, id, &pl, &len);
+    b = sbuf_new(len + 1); /* a copy: sbuf_from would borrow pl */
+    assert_non_null(b);
+    assert_int_equal(sbuf_put(b, pl, len), 0);
+    free(pl);
+    sbuf_reset(out);
+    return b;
+}
+
+static void test_attest_messages(void **state)
+{
+    (void)state;
+    _cleanup_(sbuf_freep) struct sbuf *out = sbuf_new(HWSIGN_MAX_MSG + HWSIGN_FRAME_HEADER);
+    uint8_t nonce[HWSIGN_NONCE_LEN], attest[40], sig[70], pcrs[100], pub[90], spki[91];
+    struct hwsign_tpm_evidence q = {.attest = attest,
+                                    .attest_len = sizeof(attest),
+                                    .sig = sig,
+                                    .sig_len = sizeof(sig),
+                                    .sig_der = sig,
+                                    .sig_der_len = 69,
+                                    .pcrs = pcrs,
+                                    .pcrs_len = sizeof(pcrs),
+                                    .selection = (char *)"sha256:0,1",
+                                    .ak_spki = spki,
+                                    .ak_spki_len = sizeof(spki)};
+    struct hwsign_tpm_evidence cert = q;
+
+    assert_non_null(out);
+    memset(nonce, 0x11, sizeof(nonce));
+    memset(attest, 0x22, sizeof(attest));
+    memset(sig, 0x33, sizeof(sig));
+    memset(pcrs, 0x44, sizeof(pcrs));
+    memset(pub, 0x55, sizeof(pub));
+    memset(spki, 0x66, sizeof(spki));
+    cert.pcrs = NULL;
+    cert.pcrs_len = 0;
+    cert.selection = NULL;
+    cert.key_public = pub;
+    cert.key_public_len = sizeof(pub);
+
+    /* SIGN_PROVENANCE request. */
+    {
+        struct proto_provenance_req r;
+        _cleanup_(sbuf_freep) struct sbuf *b = NULL;
+        assert_int_equal(proto_put_sign_provenance_req(out, 3, "prov", "{}", 2), 0);
+        b = payload_of(out, HWSIGN_MSG_SIGN_PROVENANCE, 3);
+        assert_int_equal(proto_get_sign_provenance_req(b, &r), 0);
+        assert_string_equal(r.key, "prov");
+        assert_int_equal(r.claims_len, 2);
+        assert_memory_equal(r.claims, "{}", 2);
+        /* Empty claims and NUL bytes are refused. */
+        assert_int_equal(proto_put_sign_provenance_req(out, 3, "prov", "a\0b", 3), 0);
+        sbuf_free(b);
+        b = payload_of(out, HWSIGN_MSG_SIGN_PROVENANCE, 3);
+        assert_int_equal(proto_get_sign_provenance_req(b, &r), -EINVAL);
+        assert_int_equal(proto_put_sign_provenance_req(out, 3, "prov", "", 0), 0);
+        sbuf_free(b);
+        b = payload_of(out, HWSIGN_MSG_SIGN_PROVENANCE, 3);
+        assert_int_equal(proto_get_sign_provenance_req(b, &r), -EINVAL);
+    }
+    /* TPM_QUOTE request: the nonce is exactly 32 bytes. */
+    {
+        struct proto_quote_req r;
+        _cleanup_(sbuf_freep) struct sbuf *b = NULL, *bad = sbuf_new(256);
+        assert_int_equal(proto_put_tpm_quote_req(out, 4, nonce, "sha256:0-7"), 0);
+        b = payload_of(out, HWSIGN_MSG_TPM_QUOTE, 4);
+        assert_int_equal(proto_get_tpm_quote_req(b, &r), 0);
+        assert_memory_equal(r.nonce, nonce, sizeof(nonce));
+        assert_string_equal(r.selection, "sha256:0-7");
+        assert_non_null(bad);
+        assert_int_equal(sbuf_put_string(bad, nonce, 31), 0);
+        assert_int_equal(sbuf_put_cstring(bad, ""), 0);
+        assert_int_equal(proto_get_tpm_quote_req(bad, &r), -EINVAL);
+    }
+    /* KEY_CERTIFY request. */
+    {
+        struct proto_certify_req r;
+        _cleanup_(sbuf_freep) struct sbuf *b = NULL;
+        assert_int_equal(proto_put_key_certify_req(out, 5, "t1", nonce), 0);
+        b = payload_of(out, HWSIGN_MSG_KEY_CERTIFY, 5);
+        assert_int_equal(proto_get_key_certify_req(b, &r), 0);
+        assert_string_equal(r.key, "t1");
+        assert_memory_equal(r.nonce, nonce, sizeof(nonce));
+    }
+    /* Evidence: round trips; a quote needs PCRs and a selection and no public area, a
+     * certification the reverse; attest, signatures and AK are required. */
+    for (int kind = 0; kind < 2; kind++) {
+        uint8_t type = kind ? HWSIGN_MSG_KEY_CERTIFY : HWSIGN_MSG_TPM_QUOTE;
+        struct hwsign_tpm_evidence *e = NULL;
+        _cleanup_(sbuf_freep) struct sbuf *b = NULL;
+
+        assert_int_equal(proto_put_tpm_evidence(out, type, 6, kind ? &cert : &q), 0);
+        b = payload_of(out, HWSIGN_MSG_REPLY | type, 6);
+        assert_int_equal(proto_get_tpm_evidence(b, type, &e), 0);
+        assert_int_equal(e->attest_len, sizeof(attest));
+        assert_memory_equal(e->attest, attest, sizeof(attest));
+        assert_int_equal(e->sig_der_len, 69);
+        assert_int_equal(e->ak_spki_len, sizeof(spki));
+        if (kind) {
+            assert_null(e->pcrs);
+            assert_null(e->selection);
+            assert_int_equal(e->key_public_len, sizeof(pub));
+        } else {
+            assert_int_equal(e->pcrs_len, sizeof(pcrs));
+            assert_string_equal(e->selection, "sha256:0,1");
+            assert_null(e->key_public);
+        }
+        hwsign_tpm_evidence_free(e);
+        /* The other kind's decoder refuses it. */
+        assert_int_equal(proto_put_tpm_evidence(out, type, 6, kind ? &cert : &q), 0);
+        sbuf_free(b);
+        b = payload_of(out, HWSIGN_MSG_REPLY | type, 6);
+        e = (struct hwsign_tpm_evidence *)(uintptr_t)0x5a;
+        assert_int_equal(
+                proto_get_tpm_evidence(b, kind ? HWSIGN_MSG_TPM_QUOTE : HWSIGN_MSG_KEY_CERTIFY, &e),
+                -EBADMSG);
+        assert_ptr_equal(e, (struct hwsign_tpm_evidence *)(uintptr_t)0x5a);
+    }
+    {
+        struct hwsign_tpm_evidence noak = q, *e = NULL;
+        _cleanup_(sbuf_freep) struct sbuf *b = NULL;
+        noak.ak_spki = NULL;
+        noak.ak_spki_len = 0;
+        assert_int_equal(proto_put_tpm_evidence(out, HWSIGN_MSG_TPM_QUOTE, 7, &noak), 0);
+        b = payload_of(out, HWSIGN_MSG_REPLY | HWSIGN_MSG_TPM_QUOTE, 7);
+        assert_int_equal(proto_get_tpm_evidence(b, HWSIGN_MSG_TPM_QUOTE, &e), -EBADMSG);
+        /* Over-limit fields are refused by the encoder. */
+        noak = q;
+        noak.attest_len = HWSIGN_MAX_TPM_BLOB + 1;
+        assert_int_equal(proto_put_tpm_evidence(out, HWSIGN_MSG_TPM_QUOTE, 7, &noak), -EMSGSIZE);
+        assert_int_equal(proto_put_tpm_evidence(out, HWSIGN_MSG_STATUS, 7, &q), -EINVAL);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1039,6 +1181,7 @@ int main(void)
             cmocka_unit_test(test_frame_check),
             cmocka_unit_test(test_error_mapping),
             cmocka_unit_test(test_outputs_untouched),
+            cmocka_unit_test(test_attest_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
