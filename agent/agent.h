@@ -51,6 +51,10 @@ struct agent {
     bool checkpoint_pending;  /* a signing job for one is in flight */
     uint64_t checkpoint_failures;
 
+    /* Bytes of staged statements held by connections and signing jobs (handle-stage.c), at
+     * most HWSIGN_MAX_STAGED_TOTAL; atomic, as a job may be freed off the event loop. */
+    size_t staged_bytes;
+
     /* Measured provenance (handle-provenance.c): read on first use. */
     struct measure_host *host;
     struct measure_toolchain *toolchain;

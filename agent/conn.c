@@ -126,6 +126,7 @@ void conn_close(struct agent *a, struct conn *c)
     a->nconns--;
     (void)epoll_ctl(a->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
+    stage_drop(a, c);
     peer_done(&c->peer);
     sbuf_free(c->in);
     sbuf_free(c->out);

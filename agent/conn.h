@@ -16,6 +16,7 @@
 #include "sbuf.h"
 
 struct agent;
+struct stage;
 
 struct conn {
     int fd;
@@ -33,6 +34,8 @@ struct conn {
     uint8_t pending_type;
     uint64_t pending_index; /* LOG_PROOF waiting for a checkpoint: the record asked about */
     uint64_t pending_deadline_ms;
+
+    struct stage *stage; /* a statement being staged (handle-stage.c), NULL when none */
 
     bool want_write; /* EPOLLOUT armed */
     bool close_after_flush;

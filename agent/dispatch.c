@@ -40,6 +40,9 @@ static const struct dispatch_entry dispatch_table[] = {
         {HWSIGN_MSG_SIGN_PROVENANCE, 0, handle_sign_provenance},
         {HWSIGN_MSG_TPM_QUOTE, 0, handle_tpm_quote},
         {HWSIGN_MSG_KEY_CERTIFY, 0, handle_key_certify},
+        {HWSIGN_MSG_STATEMENT_BEGIN, 0, handle_statement_begin},
+        {HWSIGN_MSG_STATEMENT_DATA, 0, handle_statement_data},
+        {HWSIGN_MSG_STATEMENT_SIGN, 0, handle_statement_sign},
         {HWSIGN_MSG_KEY_CREATE, DISPATCH_ADMIN, handle_key_create},
         {HWSIGN_MSG_KEY_ADD, DISPATCH_ADMIN, handle_key_add},
         {HWSIGN_MSG_KEY_DELETE, DISPATCH_ADMIN, handle_key_delete},
@@ -57,6 +60,9 @@ int dispatch_message(struct agent *a, struct conn *c, struct sbuf *body)
         conn_reply_error(a, c, 0, -EBADMSG, "message shorter than its header");
         return r;
     }
+    /* A staged statement lives only through an unbroken BEGIN, DATA..., SIGN sequence. */
+    if (type != HWSIGN_MSG_STATEMENT_DATA && type != HWSIGN_MSG_STATEMENT_SIGN)
+        stage_drop(a, c);
     for (size_t i = 0; i < ELEMENTSOF(dispatch_table); i++)
         if (dispatch_table[i].type == type) {
             e = &dispatch_table[i];

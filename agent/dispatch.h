@@ -84,7 +84,21 @@ int signing_key(struct agent *a, struct conn *c, uint32_t id, const char *key, c
 int sign_statement_submit(struct agent *a, struct conn *c, uint32_t id, const struct key_record *k,
                           const uint8_t *statement, size_t len, const struct intoto_statement *st,
                           uint8_t req_type);
+/*
+ * The same for a statement in the agent's own buffer: *payload moves into the job (and is set
+ * to NULL) together with staged bytes of the staging budget, which the job returns when it is
+ * freed. While *payload is still set on return, both remain the caller's.
+ */
+int sign_statement_submit_owned(struct agent *a, struct conn *c, uint32_t id,
+                                const struct key_record *k, uint8_t **payload, size_t len,
+                                size_t staged, const struct intoto_statement *st, uint8_t req_type);
 int handle_sign_provenance(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+/* handle-stage.c: statements sent in chunks (STATEMENT_BEGIN, _DATA, _SIGN). */
+int handle_statement_begin(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+int handle_statement_data(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+int handle_statement_sign(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+/* Discards c's staged statement, if any, and returns its bytes to the budget. */
+void stage_drop(struct agent *a, struct conn *c);
 /* SIGN_STATEMENT: build j->envelope from the signature (once; before it is logged). */
 int sign_job_envelope(struct job *j);
 /* A checkpoint signing job finished (handle-log.c). */

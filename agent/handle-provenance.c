@@ -331,6 +331,12 @@ int handle_sign_provenance(struct agent *a, struct conn *c, uint32_t id, struct 
         if (r < 0 && r != -ENOMEM)
             why = r == -EMSGSIZE ? "the statement would exceed its size limit"
                                  : "invalid subjects (names must be unique and valid)";
+        /* The reply carries the whole envelope in one frame. */
+        if (r >= 0 && stmt_len > HWSIGN_MAX_STATEMENT) {
+            r = -EMSGSIZE;
+            why = "the provenance statement would not fit one reply (HWSIGN_MAX_STATEMENT); claim "
+                  "fewer or shorter subjects, materials or parameters";
+        }
     }
     if (r >= 0)
         r = intoto_statement_parse((const uint8_t *)stmt, stmt_len, &st);

@@ -13,6 +13,7 @@
 #include "dispatch.h"
 #include "journal.h"
 #include "policy.h"
+#include "proto-stage.h"
 #include "proto.h"
 
 /* A sign job for key k over digest, holding its own reference to the key's public key (the
@@ -115,6 +116,16 @@ int handle_sign_digest(struct agent *a, struct conn *c, uint32_t id, struct sbuf
     return dispatch_submit(a, c, s, j, id, HWSIGN_MSG_SIGN_DIGEST);
 }
 
+/* Whether the statement's subjects fit one signing-log record (LOGREC_MAX_SUBJECT_BYTES). */
+static bool subjects_fit_log(const struct intoto_statement *st)
+{
+    size_t n = intoto_statement_subject_count(st), bytes = 0;
+
+    for (size_t i = 0; i < n; i++)
+        bytes += LOGREC_SUBJECT_BYTES(strlen(intoto_statement_subject_name(st, i)));
+    return bytes <= LOGREC_MAX_SUBJECT_BYTES;
+}
+
 /* The statement's subjects, kept for the signing log record. */
 static int copy_subjects(const struct intoto_statement *st, struct job *j)
 {
@@ -133,9 +144,15 @@ static int copy_subjects(const struct intoto_statement *st, struct job *j)
     return 0;
 }
 
-int sign_statement_submit(struct agent *a, struct conn *c, uint32_t id, const struct key_record *k,
-                          const uint8_t *statement, size_t len, const struct intoto_statement *st,
-                          uint8_t req_type)
+/*
+ * The job for a judged statement. With take, *take (the statement's own buffer) moves into the
+ * job instead of a copy, with staged bytes of the staging budget; *take is NULL once a job owns
+ * it, which then returns both when it is freed.
+ */
+static int submit_statement(struct agent *a, struct conn *c, uint32_t id,
+                            const struct key_record *k, const uint8_t *statement, size_t len,
+                            uint8_t **take, size_t staged, const struct intoto_statement *st,
+                            uint8_t req_type)
 {
     _cleanup_free_ uint8_t *pae = NULL;
     uint8_t digest[HWSIGN_MAX_DIGEST];
@@ -154,6 +171,13 @@ int sign_statement_submit(struct agent *a, struct conn *c, uint32_t id, const st
                          ptype);
         return -EACCES;
     }
+    if (!subjects_fit_log(st)) {
+        conn_reply_error(a, c, id, -EMSGSIZE,
+                         "the statement's %zu subject(s) take more than the %u bytes one "
+                         "signing-log record holds; name fewer or shorter subjects",
+                         intoto_statement_subject_count(st), LOGREC_MAX_SUBJECT_BYTES);
+        return -EMSGSIZE;
+    }
     s = agent_backend_of_key(a, k);
     if (!s) {
         conn_reply_error(a, c, id, -ENODEV,
@@ -169,11 +193,18 @@ int sign_statement_submit(struct agent *a, struct conn *c, uint32_t id, const st
         r = hash_buffer(hash, pae, pae_len, digest, sizeof(digest));
     j = r >= 0 ? sign_job_new(k, hash, HWSIGN_SCHEME_DEFAULT, digest, hash_len(hash)) : NULL;
     if (j) {
+        j->statement = true;
         j->payload_type = strdup(INTOTO_PAYLOAD_TYPE);
-        j->payload = malloc(len);
+        if (take) {
+            j->payload = TAKE_PTR(*take);
+            j->staged_bytes = staged;
+            j->staged_budget = &a->staged_bytes;
+        } else {
+            j->payload = malloc(len);
+            if (j->payload)
+                memcpy(j->payload, statement, len);
+        }
         j->predicate_type = strdup(ptype);
-        if (j->payload)
-            memcpy(j->payload, statement, len);
         j->payload_len = len;
         r = bundle_hint_from_spki(k->spki, k->spki_len, &j->keyid);
         if (r >= 0)
@@ -188,6 +219,20 @@ int sign_statement_submit(struct agent *a, struct conn *c, uint32_t id, const st
         return -ENOMEM;
     }
     return dispatch_submit(a, c, s, j, id, req_type);
+}
+
+int sign_statement_submit(struct agent *a, struct conn *c, uint32_t id, const struct key_record *k,
+                          const uint8_t *statement, size_t len, const struct intoto_statement *st,
+                          uint8_t req_type)
+{
+    return submit_statement(a, c, id, k, statement, len, NULL, 0, st, req_type);
+}
+
+int sign_statement_submit_owned(struct agent *a, struct conn *c, uint32_t id,
+                                const struct key_record *k, uint8_t **payload, size_t len,
+                                size_t staged, const struct intoto_statement *st, uint8_t req_type)
+{
+    return submit_statement(a, c, id, k, *payload, len, payload, staged, st, req_type);
 }
 
 int handle_sign_statement(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body)
@@ -249,7 +294,18 @@ static void sign_done(struct agent *a, struct conn *c, struct job *j)
         return;
     }
     f.msgid = LOG_ID_SIGNED;
-    if (j->req_type == HWSIGN_MSG_SIGN_STATEMENT || j->req_type == HWSIGN_MSG_SIGN_PROVENANCE) {
+    if (j->statement && j->req_type == HWSIGN_MSG_STATEMENT_SIGN) {
+        /* Staged: the peer holds the statement and builds the same envelope itself. */
+        log_event(LOG_INFO, &f,
+                  "signed a staged in-toto statement (%s, %zu bytes, %zu subject(s)) with key "
+                  "'%s'",
+                  j->predicate_type, j->payload_len, j->n_subjects, j->key);
+        if (c && proto_put_stage_signature(c->out, j->req_id, j->sig, j->sig_len, j->log_seq,
+                                           j->log_entry, j->log_entry_len, j->keyid) < 0)
+            c->close_after_flush = true;
+        return;
+    }
+    if (j->statement) {
         int r = sign_job_envelope(j);
         log_event(LOG_INFO, &f, "signed an in-toto statement (%s, %zu subject(s)) with key '%s'",
                   j->predicate_type, j->n_subjects, j->key);

@@ -261,8 +261,7 @@ static void on_signal(struct agent *a)
 /* A signing-log record for a finished signature job. */
 static int log_job(struct agent *a, struct job *j)
 {
-    bool statement =
-            j->req_type == HWSIGN_MSG_SIGN_STATEMENT || j->req_type == HWSIGN_MSG_SIGN_PROVENANCE;
+    bool statement = j->statement;
     struct timespec ts;
     struct logrec r = {
             .uid = j->peer_uid,

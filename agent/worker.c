@@ -58,6 +58,8 @@ struct job *job_free(struct job *j)
     EVP_PKEY_free(j->pub);
     free(j->payload_type);
     free(j->payload);
+    if (j->staged_budget)
+        __atomic_sub_fetch(j->staged_budget, j->staged_bytes, __ATOMIC_RELAXED);
     free(j->keyid);
     free(j->predicate_type);
     free(j->key_spki);

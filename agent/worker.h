@@ -61,7 +61,10 @@ struct job {
     size_t n_subjects;
     struct logrec_subject *subjects; /* for the signing log (statements) */
     uint8_t statement_sha256[32];
-    uint8_t *key_spki; /* the key's DER SPKI, for the signing log */
+    bool statement;        /* signs an in-toto statement: DSSE envelope, statement log record */
+    size_t staged_bytes;   /* STATEMENT_SIGN: staging budget held by payload until job_free */
+    size_t *staged_budget; /* the agent's counter it returns to (atomic) */
+    uint8_t *key_spki;     /* the key's DER SPKI, for the signing log */
     size_t key_spki_len;
 
     /* Who asked, for the signing log (copied at submit: the peer may be gone at completion). */

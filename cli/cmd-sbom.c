@@ -4,9 +4,9 @@
  * packages), artifacts and ML models as a CycloneDX 1.6 or SPDX 2.3 JSON SBOM (lib/sbom), and
  * with --key sign it as an in-toto attestation in a Sigstore bundle, logged by the agent.
  *
- * A whole machine's inventory is far larger than one signed statement may be (48 KiB, the wire
- * limit): the statement names the SBOM file itself as a subject (its SHA-256) next to the
- * artifacts and models, and its predicate is the SBOM when the statement fits, else a small
+ * A whole machine's inventory is far larger than a statement that fits one agent request
+ * (SBOM_MAX_EMBEDDED): the statement names the SBOM file itself as a subject (its SHA-256) next
+ * to the artifacts and models, and its predicate is the SBOM when the statement fits, else a small
  * "reference" SBOM of the same format that lists the subjects and links the full SBOM by UUID
  * and hash (docs/sbom.md).
  */
@@ -42,6 +42,12 @@
 #include "sbom.h"
 #include "spdx.h"
 
+/*
+ * Largest statement that embeds the whole SBOM: one that fits a single agent request. The agent
+ * signs statements of up to 16 MiB sent in chunks, but an SBOM attestation stays small and the
+ * full SBOM, published beside it, is named by its hash (docs/sbom.md).
+ */
+#define SBOM_MAX_EMBEDDED   HWSIGN_MAX_STATEMENT
 #define SBOM_DOC_NAME       "hwsign-sbom"
 #define SBOM_BUNDLE_SUFFIX  ".bundle"
 #define SBOM_MAX_INPUTS     (INTOTO_MAX_SUBJECTS - 1u) /* --artifact + --model: one is the SBOM */
@@ -91,7 +97,7 @@ static void sbom_usage(FILE *f)
           "https://cyclonedx.org/bom or https://spdx.dev/Document) whose subjects are the\n"
           "SBOM file, the artifacts and the models, as a Sigstore bundle (default OUT.bundle)\n"
           "that carries the agent's signing-log entry. The predicate is the SBOM when it fits\n"
-          "the 48 KiB statement limit, else a small SBOM of the same format that lists the\n"
+          "one agent request (40 KiB), else a small SBOM of the same format that lists the\n"
           "subjects and links the full one by UUID and hash. Check it with\n"
           "`hwsign verify --key PUB.pem --bundle OUT.bundle --sbom OUT [ARTIFACT]`.\n"
           "\n"
@@ -315,6 +321,11 @@ static int build_statement(const struct sbom_args *a, const struct sbom *s,
 
     /* The whole SBOM as predicate (without the file's final newline). */
     r = intoto_statement_build(subjects, n, type, doc, doc_len - 1, ret, ret_len);
+    if (r >= 0 && *ret_len > SBOM_MAX_EMBEDDED) {
+        free(*ret);
+        *ret = NULL;
+        r = -EMSGSIZE;
+    }
     if (r != -EMSGSIZE) {
         if (r < 0)
             return log_errno(r, "cannot build the in-toto statement");

@@ -10,17 +10,25 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto.h"
+#include "dsse.h"
 #include "fd-util.h"
-#include "proto.h"
 #include "proto-attest.h"
+#include "proto-stage.h"
+#include "proto.h"
 #include "sbuf.h"
 
 #define CLIENT_DEFAULT_SOCKET "/run/hwsign/agent.sock"
 /* Replies to key generation (RSA-3072 on a slow token) can take long; never wait forever. */
 #define CLIENT_REPLY_TIMEOUT_S 120
+/* A staged statement refused as BUSY (the agent holds others) is retried for this long, with
+ * pauses from CLIENT_STAGE_PAUSE_MIN_MS doubling to CLIENT_STAGE_PAUSE_MAX_MS. */
+#define CLIENT_STAGE_RETRY_MS     30000u
+#define CLIENT_STAGE_PAUSE_MIN_MS 50u
+#define CLIENT_STAGE_PAUSE_MAX_MS 1000u
 
 struct hwsign_client {
     int fd;
@@ -28,6 +36,7 @@ struct hwsign_client {
     uint64_t last_log_index;
     char *last_log_entry; /* NULL or the entry of last_log_index */
     size_t last_log_entry_len;
+    uint32_t last_failure; /* error code of the last FAILURE reply, 0 after any other */
     char error[HWSIGN_MAX_TEXT + 64];
 };
 
@@ -166,6 +175,7 @@ static int transact(struct hwsign_client *c, struct sbuf *req, uint32_t id, uint
     int r, send_r;
 
     c->error[0] = '\0';
+    c->last_failure = 0;
     r = send_all(c->fd, sbuf_ptr(req), sbuf_len(req));
     if (r < 0 && r != -EPIPE && r != -ECONNRESET) {
         set_error(c, "sending to agent: %s", strerror(-r));
@@ -218,6 +228,7 @@ static int transact(struct hwsign_client *c, struct sbuf *req, uint32_t id, uint
             return -EBADMSG;
         }
         set_error(c, "%s", msg[0] ? msg : proto_error_name(code));
+        c->last_failure = code;
         return proto_error_to_errno(code);
     }
     if (type != (HWSIGN_MSG_REPLY | req_type)) {
@@ -362,14 +373,109 @@ int hwsign_sign_digest(struct hwsign_client *c, const char *key, enum hwsign_has
     return r < 0 ? decode_failed(c, r) : 0;
 }
 
+static void pause_ms(unsigned ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* STATEMENT_BEGIN, retried while the agent answers BUSY (its staging budget is in use). */
+static int stage_begin(struct hwsign_client *c, const char *key, const char *payload_type,
+                       size_t len)
+{
+    unsigned waited = 0, pause = CLIENT_STAGE_PAUSE_MIN_MS;
+
+    for (;;) {
+        _cleanup_(sbuf_freep) struct sbuf *body = NULL;
+        int r = CALL(c, HWSIGN_MSG_STATEMENT_BEGIN, &body,
+                     proto_put_stage_begin_req(out, id, key, payload_type, len));
+        if (r >= 0) {
+            r = proto_get_empty(body);
+            return r < 0 ? decode_failed(c, r) : 0;
+        }
+        if (c->last_failure != HWSIGN_ERR_BUSY || waited >= CLIENT_STAGE_RETRY_MS)
+            return r;
+        pause_ms(pause);
+        waited += pause;
+        pause = pause * 2 > CLIENT_STAGE_PAUSE_MAX_MS ? CLIENT_STAGE_PAUSE_MAX_MS : pause * 2;
+    }
+}
+
+/*
+ * A statement too large for one frame: staged in chunks, signed, and wrapped here in the DSSE
+ * envelope the agent built (and logged the hash of) from the same statement, signature and keyid.
+ */
+static int sign_statement_staged(struct hwsign_client *c, const char *key, const char *payload_type,
+                                 const uint8_t *statement, size_t len, char **ret_envelope,
+                                 size_t *ret_len)
+{
+    _cleanup_(sbuf_freep) struct sbuf *body = NULL;
+    struct proto_stage_signature sig = {0};
+    struct dsse_signature ds;
+    size_t sent = 0;
+    int r;
+
+    if (len > HWSIGN_MAX_STAGED_STATEMENT) {
+        set_error(c, "the statement has %zu bytes; the agent signs at most %u", len,
+                  HWSIGN_MAX_STAGED_STATEMENT);
+        return -EMSGSIZE;
+    }
+    r = stage_begin(c, key, payload_type, len);
+    if (r < 0)
+        return r;
+    while (sent < len) {
+        size_t n = len - sent < HWSIGN_MAX_STAGE_CHUNK ? len - sent : HWSIGN_MAX_STAGE_CHUNK;
+        uint64_t received = 0;
+
+        body = sbuf_free(body);
+        r = CALL(c, HWSIGN_MSG_STATEMENT_DATA, &body,
+                 proto_put_stage_data_req(out, id, statement + sent, n));
+        if (r < 0)
+            return r;
+        r = proto_get_stage_data_reply(body, &received);
+        if (r < 0)
+            return decode_failed(c, r);
+        sent += n;
+        if (received != sent) {
+            set_error(c, "agent acknowledged %llu staged bytes, %zu were sent",
+                      (unsigned long long)received, sent);
+            return -EPROTO;
+        }
+    }
+    body = sbuf_free(body);
+    r = CALL(c, HWSIGN_MSG_STATEMENT_SIGN, &body, proto_put_stage_sign_req(out, id));
+    if (r < 0)
+        return r;
+    forget_log_entry(c);
+    r = proto_get_stage_signature(body, &sig);
+    if (r < 0)
+        return decode_failed(c, r);
+    ds = (struct dsse_signature){.keyid = sig.keyid, .sig = sig.sig, .sig_len = sig.sig_len};
+    r = dsse_envelope_encode(payload_type, statement, len, &ds, 1, ret_envelope, ret_len);
+    if (r < 0)
+        set_error(c, "cannot build the DSSE envelope: %s", strerror(-r));
+    else {
+        c->last_log_index = sig.log_index;
+        c->last_log_entry = TAKE_PTR(sig.entry);
+        c->last_log_entry_len = sig.entry_len;
+    }
+    proto_stage_signature_clear(&sig);
+    return r;
+}
+
 int hwsign_sign_statement(struct hwsign_client *c, const char *key, const char *payload_type,
                           const uint8_t *statement, size_t statement_len, char **ret_envelope,
                           size_t *ret_len)
 {
     _cleanup_(sbuf_freep) struct sbuf *body = NULL;
-    int r = CALL(
-            c, HWSIGN_MSG_SIGN_STATEMENT, &body,
-            proto_put_sign_statement_req(out, id, key, payload_type, statement, statement_len));
+    int r;
+
+    if (statement_len > HWSIGN_MAX_STATEMENT)
+        return sign_statement_staged(c, key, payload_type, statement, statement_len, ret_envelope,
+                                     ret_len);
+    r = CALL(c, HWSIGN_MSG_SIGN_STATEMENT, &body,
+             proto_put_sign_statement_req(out, id, key, payload_type, statement, statement_len));
     if (r < 0)
         return r;
     forget_log_entry(c);

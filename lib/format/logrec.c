@@ -39,6 +39,15 @@ void logrec_freep(struct logrec **r)
     *r = logrec_free(*r);
 }
 
+/* Every field but the subjects at its largest (exe, unit and predicate type as LOGREC_MAX_TEXT,
+ * key name 64, digest 64) plus LOGREC_MAX_SUBJECT_BYTES of subjects fits one record. */
+#define LOGREC_FIXED_MAX                                                                           \
+    (1u + 1u + 8u + 8u + 4u + 4u + 4u + 3u * (4u + LOGREC_MAX_TEXT) + (4u + 64u) + 1u + 1u +       \
+     (4u + 64u) + (4u + LOGREC_HASH) + 4u + (4u + LOGREC_MAX_SIG) + (4u + LOGREC_MAX_SPKI) +       \
+     (4u + LOGREC_HASH))
+_Static_assert(LOGREC_FIXED_MAX + LOGREC_MAX_SUBJECT_BYTES <= LOGREC_MAX_BODY,
+               "LOGREC_MAX_SUBJECT_BYTES leaves no room for the other fields");
+
 static bool text_valid(const char *s, bool may_be_empty)
 {
     if (!s)

@@ -48,6 +48,11 @@
 #define LOGREC_HASH           32u
 #define LOGREC_MAX_SIG        1024u /* = HWSIGN_MAX_SIG: DER signature (RSA-4096 fits) */
 #define LOGREC_MAX_SPKI       2048u /* = HWSIGN_MAX_SPKI */
+/* The subjects of one record, counted as sum(4 + name + 4 + 32): whatever its other fields
+ * hold (at most ~15.3 KiB), a record with subjects up to this stays within LOGREC_MAX_BODY.
+ * The agent refuses to sign a statement whose subjects exceed it. */
+#define LOGREC_MAX_SUBJECT_BYTES       (44u * 1024u)
+#define LOGREC_SUBJECT_BYTES(name_len) (4u + (name_len) + 4u + LOGREC_HASH)
 /* A writer's batch (records appended and synced together) is at most this many bytes; a hole
  * in the final, unsynced batch is recognised only within the last LOGREC_MAX_BATCH bytes. */
 #define LOGREC_MAX_BATCH (64u * 1024u)

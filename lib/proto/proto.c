@@ -173,6 +173,20 @@ const char *proto_msg_name(uint8_t type)
         return "SIGN_STATEMENT";
     case HWSIGN_MSG_LOG_CHECKPOINT:
         return "LOG_CHECKPOINT";
+    case HWSIGN_MSG_LOG_PROOF:
+        return "LOG_PROOF";
+    case HWSIGN_MSG_SIGN_PROVENANCE:
+        return "SIGN_PROVENANCE";
+    case HWSIGN_MSG_TPM_QUOTE:
+        return "TPM_QUOTE";
+    case HWSIGN_MSG_KEY_CERTIFY:
+        return "KEY_CERTIFY";
+    case HWSIGN_MSG_STATEMENT_BEGIN:
+        return "STATEMENT_BEGIN";
+    case HWSIGN_MSG_STATEMENT_DATA:
+        return "STATEMENT_DATA";
+    case HWSIGN_MSG_STATEMENT_SIGN:
+        return "STATEMENT_SIGN";
     case HWSIGN_MSG_KEY_CREATE:
         return "KEY_CREATE";
     case HWSIGN_MSG_KEY_ADD:
@@ -615,7 +629,7 @@ int proto_get_failure(struct sbuf *body, uint32_t *ret_code, char **ret_message)
 
 /* The log entry closing a signing reply: a string of at most HWSIGN_MAX_LOG_ENTRY bytes, no
  * NUL, empty when the signature was not logged; copied NUL-terminated when ret is non-NULL. */
-static int get_log_entry(struct sbuf *body, char **ret, size_t *ret_len)
+int proto_get_log_entry(struct sbuf *body, char **ret, size_t *ret_len)
 {
     const uint8_t *p;
     size_t len;
@@ -648,7 +662,7 @@ int proto_get_signature(struct sbuf *body, uint8_t **ret_sig, size_t *ret_len,
 
     if ((r = sbuf_get_string_direct(body, HWSIGN_MAX_SIG, &p, &len)) < 0 ||
         (r = sbuf_get_u64(body, &index)) < 0 ||
-        (r = get_log_entry(body, ret_entry ? &entry : NULL, &elen)) < 0 ||
+        (r = proto_get_log_entry(body, ret_entry ? &entry : NULL, &elen)) < 0 ||
         (r = sbuf_expect_end(body)) < 0)
         return r;
     if (len == 0)
@@ -680,7 +694,7 @@ int proto_get_statement_reply(struct sbuf *body, char **ret_json, size_t *ret_le
 
     if ((r = sbuf_get_string_direct(body, HWSIGN_MAX_MSG, &p, &len)) < 0 ||
         (r = sbuf_get_u64(body, &index)) < 0 ||
-        (r = get_log_entry(body, ret_entry ? &entry : NULL, &elen)) < 0 ||
+        (r = proto_get_log_entry(body, ret_entry ? &entry : NULL, &elen)) < 0 ||
         (r = sbuf_expect_end(body)) < 0)
         return r;
     if (len == 0 || memchr(p, 0, len))

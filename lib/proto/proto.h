@@ -123,6 +123,9 @@ int proto_put_status(struct sbuf *out, uint32_t id, const char *version, uint64_
                      size_t nbackends);
 
 int proto_get_failure(struct sbuf *body, uint32_t *ret_code, char **ret_message);
+/* A log_entry string field (at most HWSIGN_MAX_LOG_ENTRY, no NUL); ret NULL skips it, else a
+ * NUL-terminated copy. */
+int proto_get_log_entry(struct sbuf *body, char **ret, size_t *ret_len);
 /* ret_entry (may be NULL) gets the log entry body, NUL-terminated, "" when not logged. */
 int proto_get_signature(struct sbuf *body, uint8_t **ret_sig, size_t *ret_len,
                         uint64_t *ret_log_index, char **ret_entry, size_t *ret_entry_len);

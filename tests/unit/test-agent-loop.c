@@ -534,6 +534,9 @@ static bool known_request(unsigned t)
     case HWSIGN_MSG_SIGN_PROVENANCE:
     case HWSIGN_MSG_TPM_QUOTE:
     case HWSIGN_MSG_KEY_CERTIFY:
+    case HWSIGN_MSG_STATEMENT_BEGIN:
+    case HWSIGN_MSG_STATEMENT_DATA:
+    case HWSIGN_MSG_STATEMENT_SIGN:
     case HWSIGN_MSG_KEY_CREATE:
     case HWSIGN_MSG_KEY_ADD:
     case HWSIGN_MSG_KEY_DELETE:

@@ -129,7 +129,10 @@ static void test_pae_limits(void **state)
     assert_int_equal(n, 42);
     /* Exactly at both limits is fine. */
     assert_int_equal(dsse_pae(type, DSSE_MAX_PAYLOAD_TYPE, body, DSSE_MAX_PAYLOAD, &pae, &n), 0);
-    assert_int_equal(n, 7 + 3 + 1 + DSSE_MAX_PAYLOAD_TYPE + 1 + 5 + 1 + DSSE_MAX_PAYLOAD);
+    /* "DSSEv1 256 <type> 16777216 <body>" */
+    assert_int_equal(n, 7 + snprintf(NULL, 0, "%u", DSSE_MAX_PAYLOAD_TYPE) + 1 +
+                                DSSE_MAX_PAYLOAD_TYPE + 1 +
+                                snprintf(NULL, 0, "%u", DSSE_MAX_PAYLOAD) + 1 + DSSE_MAX_PAYLOAD);
     free(pae);
 }
 

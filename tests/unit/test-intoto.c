@@ -275,12 +275,21 @@ static void test_limits(void **state)
     assert_non_null(subs);
     for (size_t i = 0; i < INTOTO_MAX_SUBJECTS; i++)
         subs[i].name = "s";
-    assert_int_equal(
-            intoto_statement_build(subs, INTOTO_MAX_SUBJECTS, "https://e/x", NULL, 0, &out, &n),
-            -EMSGSIZE); /* 1024 subjects x ~100 bytes exceed 48 KiB */
-    assert_int_equal(intoto_statement_build(subs, 400, "https://e/x", NULL, 0, &out, &n), 0);
-    st = parse_ok(out);
-    assert_int_equal(intoto_statement_subject_count(st), 400);
+    /* INTOTO_MAX_SUBJECTS subjects build and parse back (the statement is ~100 KiB). */
+    {
+        static char names[INTOTO_MAX_SUBJECTS][8];
+        for (size_t i = 0; i < INTOTO_MAX_SUBJECTS; i++) {
+            (void)snprintf(names[i], sizeof(names[i]), "s%zu", i);
+            subs[i].name = names[i];
+        }
+        assert_int_equal(
+                intoto_statement_build(subs, INTOTO_MAX_SUBJECTS, "https://e/x", NULL, 0, &out, &n),
+                0);
+        st = parse_ok(out);
+        assert_int_equal(intoto_statement_subject_count(st), INTOTO_MAX_SUBJECTS);
+        for (size_t i = 0; i < INTOTO_MAX_SUBJECTS; i++)
+            subs[i].name = "s";
+    }
     st = intoto_statement_free(st);
     free(out);
     out = NULL;

@@ -22,17 +22,19 @@
 #define HWSIGN_MAX_MSG      (64u * 1024u) /* largest body either side will send or accept */
 
 /* Limits on fields inside messages. */
-#define HWSIGN_MAX_NAME         64u   /* key and backend names: [A-Za-z0-9._-], first char alnum */
-#define HWSIGN_MAX_URI          1024u /* key locator (pkcs11: URI or TPM key file) */
-#define HWSIGN_MAX_ALG          32u   /* algorithm name ("ecdsa-p256") */
-#define HWSIGN_MAX_TEXT         1024u /* error messages, health details, policy lists */
-#define HWSIGN_MAX_SPKI         2048u /* DER SubjectPublicKeyInfo */
-#define HWSIGN_MAX_SIG          1024u /* DER signature (RSA-4096 fits) */
-#define HWSIGN_MAX_DIGEST       64u   /* SHA-512 */
-#define HWSIGN_MAX_KEYS         256u  /* keys one agent manages; a full listing fits one frame */
-#define HWSIGN_MAX_STATEMENT    (48u * 1024u) /* in-toto statement bytes in SIGN_STATEMENT */
-#define HWSIGN_MAX_PAYLOAD_TYPE 128u          /* DSSE payloadType */
-#define HWSIGN_MAX_BACKENDS     16u           /* configured backend instances */
+#define HWSIGN_MAX_NAME   64u   /* key and backend names: [A-Za-z0-9._-], first char alnum */
+#define HWSIGN_MAX_URI    1024u /* key locator (pkcs11: URI or TPM key file) */
+#define HWSIGN_MAX_ALG    32u   /* algorithm name ("ecdsa-p256") */
+#define HWSIGN_MAX_TEXT   1024u /* error messages, health details, policy lists */
+#define HWSIGN_MAX_SPKI   2048u /* DER SubjectPublicKeyInfo */
+#define HWSIGN_MAX_SIG    1024u /* DER signature (RSA-4096 fits) */
+#define HWSIGN_MAX_DIGEST 64u   /* SHA-512 */
+#define HWSIGN_MAX_KEYS   256u  /* keys one agent manages; a full listing fits one frame */
+/* In-toto statement bytes in one SIGN_STATEMENT frame: small enough that the reply (the DSSE
+ * envelope, i.e. the statement in base64, plus the signature and a log entry) fits one frame. */
+#define HWSIGN_MAX_STATEMENT    (40u * 1024u)
+#define HWSIGN_MAX_PAYLOAD_TYPE 128u /* DSSE payloadType */
+#define HWSIGN_MAX_BACKENDS     16u  /* configured backend instances */
 
 #define HWSIGN_LOG_INDEX_NONE    UINT64_MAX    /* in replies: the signature was not logged */
 #define HWSIGN_MAX_LOG_ENTRY     (8u * 1024u)  /* a signing-log entry body in a signing reply */
@@ -42,6 +44,16 @@
 #define HWSIGN_NONCE_LEN         32u                  /* TPM qualifyingData (a SHA-256) */
 #define HWSIGN_MAX_PCR_SELECTION 256u                 /* "sha256:0-7+sha1:0,1" */
 #define HWSIGN_MAX_TPM_BLOB      (8u * 1024u) /* an attestation, signature, PCR file or public area */
+
+/*
+ * Staged statements (STATEMENT_BEGIN / _DATA / _SIGN): a statement too large for one frame is
+ * sent in chunks and held by the agent until it is signed. The agent holds at most
+ * HWSIGN_MAX_STAGED_TOTAL bytes of staged statements at once, counting them until their
+ * signing job ends; a STATEMENT_BEGIN that would exceed it is refused with BUSY.
+ */
+#define HWSIGN_MAX_STAGED_STATEMENT (16u * 1024u * 1024u) /* one staged statement */
+#define HWSIGN_MAX_STAGE_CHUNK      (60u * 1024u)         /* data bytes in one STATEMENT_DATA */
+#define HWSIGN_MAX_STAGED_TOTAL     (32u * 1024u * 1024u) /* all staged statements together */
 
 /* Agent-side resource limits (defaults; some can be lowered in the config). */
 #define HWSIGN_MAX_CONNECTIONS 256u /* concurrent client connections */
@@ -61,12 +73,16 @@ enum hwsign_msg_type {
     HWSIGN_MSG_LIST_KEYS = 2,
     HWSIGN_MSG_KEY_INFO = 3,
     HWSIGN_MSG_SIGN_DIGEST = 4,
-    HWSIGN_MSG_SIGN_STATEMENT = 5,  /* in-toto statement -> DSSE envelope (agent computes PAE) */
-    HWSIGN_MSG_LOG_CHECKPOINT = 6,  /* u8 fresh -> signed checkpoint note */
-    HWSIGN_MSG_LOG_PROOF = 7,       /* u64 index -> checkpoint + inclusion proof of that record */
-    HWSIGN_MSG_SIGN_PROVENANCE = 8, /* build claims -> SLSA provenance the agent completes */
-    HWSIGN_MSG_TPM_QUOTE = 9,       /* nonce + PCR selection -> TPM2_Quote by the agent's AK */
-    HWSIGN_MSG_KEY_CERTIFY = 10,    /* key + nonce -> TPM2_Certify of a TPM key by the AK */
+    HWSIGN_MSG_SIGN_STATEMENT = 5,   /* in-toto statement -> DSSE envelope (agent computes PAE) */
+    HWSIGN_MSG_LOG_CHECKPOINT = 6,   /* u8 fresh -> signed checkpoint note */
+    HWSIGN_MSG_LOG_PROOF = 7,        /* u64 index -> checkpoint + inclusion proof of that record */
+    HWSIGN_MSG_SIGN_PROVENANCE = 8,  /* build claims -> SLSA provenance the agent completes */
+    HWSIGN_MSG_TPM_QUOTE = 9,        /* nonce + PCR selection -> TPM2_Quote by the agent's AK */
+    HWSIGN_MSG_KEY_CERTIFY = 10,     /* key + nonce -> TPM2_Certify of a TPM key by the AK */
+    HWSIGN_MSG_STATEMENT_BEGIN = 11, /* key + payload type + length: start staging a statement */
+    HWSIGN_MSG_STATEMENT_DATA = 12,  /* the next chunk of the staged statement */
+    HWSIGN_MSG_STATEMENT_SIGN =
+            13, /* sign the staged statement -> signature (client builds DSSE) */
     HWSIGN_MSG_KEY_CREATE = 16,
     HWSIGN_MSG_KEY_ADD = 17,
     HWSIGN_MSG_KEY_DELETE = 18,
