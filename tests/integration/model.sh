@@ -352,7 +352,7 @@ sjs rejects "$W/tk.pem" "$W/pk.outside.sig"
 pass "wrong key, changed payload, foreign hint, non-model statement refused${SJS:+ (also by @sigstore/verify)}"
 
 # ---- a large model: its statement is sent to the agent in chunks ---------------------------
-# 5000 files with long names make a ~760 KiB statement, far over one frame (40 KiB): the CLI
+# 5000 files with long names make a ~850 KiB statement, far over one frame (40 KiB): the CLI
 # stages it (STATEMENT_BEGIN/DATA/SIGN) and builds the DSSE envelope the agent logged.
 B=$W/many
 mkdir -p "$B/layers"
@@ -378,7 +378,7 @@ printf 'x' >> "$B/layers/transformer-block-04321-attention-weights-fp16.safetens
 expect_exit 1 "$HW" verify-model --key "$W/tk.pem" --signature "$W/tk.many.sig" "$B"
 grep -qx "MODIFIED  layers/transformer-block-04321-attention-weights-fp16.safetensors" "$T/last.out" ||
     fail "large model tamper: $(cat "$T/last.out")"
-pass "a 5000-file model (760 KiB statement, staged in chunks) signs with TPM and token keys, verifies with its log entry${SJS:+ and with @sigstore/verify}, and names a changed file"
+pass "a 5000-file model (850 KiB statement, staged in chunks) signs with TPM and token keys, verifies with its log entry${SJS:+ and with @sigstore/verify}, and names a changed file"
 
 # ---- refusals ----------------------------------------------------------------------------
 # Symlinks: refused when signing unless --allow-symlinks, which follows them.

@@ -88,7 +88,10 @@ int hwsign_sign_digest(struct hwsign_client *c, const char *key, enum hwsign_has
 /*
  * Sign an in-toto statement: the agent validates it, checks the key's policy (predicate types)
  * and returns a DSSE envelope (JSON, NUL-terminated) signed over the PAE it computed itself.
- * payload_type is normally "application/vnd.in-toto+json".
+ * payload_type is normally "application/vnd.in-toto+json". A statement over
+ * HWSIGN_MAX_STATEMENT (up to HWSIGN_MAX_STAGED_STATEMENT, else -EMSGSIZE) is staged in chunks
+ * and the envelope built here from the agent's signature; while the agent's staging budget is
+ * in use this waits and retries for up to 30 s before returning -ETIMEDOUT.
  */
 int hwsign_sign_statement(struct hwsign_client *c, const char *key, const char *payload_type,
                           const uint8_t *statement, size_t statement_len, char **ret_envelope,
