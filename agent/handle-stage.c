@@ -173,9 +173,16 @@ int handle_statement_sign(struct agent *a, struct conn *c, uint32_t id, struct s
         return r;
     }
     r = intoto_statement_parse(s->buf, s->len, &st);
+    if (r == -EMSGSIZE)
+        conn_reply_error(a, c, id, r,
+                         "the statement exceeds a limit: a field's size, or more JSON values than "
+                         "the agent parses in %u MiB (FORMAT_MAX_JSON_COST)",
+                         FORMAT_MAX_JSON_COST / (1024u * 1024u));
+    else if (r == -ENOMEM)
+        conn_reply_error(a, c, id, r, "agent out of memory");
+    else if (r < 0)
+        conn_reply_error(a, c, id, -EINVAL, "not a valid in-toto Statement v1 (%s)", strerror(-r));
     if (r < 0) {
-        conn_reply_error(a, c, id, r == -EMSGSIZE ? -EMSGSIZE : -EINVAL,
-                         "not a valid in-toto Statement v1 (%s)", strerror(-r));
         stage_drop(a, c);
         return r == -ENOMEM ? r : -EINVAL;
     }

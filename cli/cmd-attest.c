@@ -146,6 +146,11 @@ static int read_predicate(const char *path, uint8_t **ret, size_t *ret_len)
     r = fjson_parse_object((const char *)buf, len, INTOTO_MAX_STATEMENT, &obj);
     if (r == -ENOMEM)
         return log_errno(r, "cannot parse predicate %s", what);
+    if (r == -EMSGSIZE)
+        return log_error(CLI_EXIT_ERROR,
+                         "predicate %s holds too many JSON values: parsing it would take over "
+                         "%u MiB (FORMAT_MAX_JSON_COST)",
+                         what, FORMAT_MAX_JSON_COST / (1024u * 1024u));
     if (r < 0)
         return log_error(CLI_EXIT_ERROR, "predicate %s is not a JSON object (strict RFC 8259)",
                          what);

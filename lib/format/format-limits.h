@@ -13,6 +13,17 @@
 #pragma once
 
 #define FORMAT_MAX_JSON_DEPTH 32u /* nesting of any JSON document we parse */
+/*
+ * Memory json-c may take for one parsed document, estimated from the text before parsing
+ * (lib/format/json.c): a parse that would exceed it fails with -EMSGSIZE. 16 MiB of `{}` would
+ * otherwise take 4 GiB. 96 MiB admits a model manifest of 65,536 resources with names of up
+ * to ~100 bytes (estimated ~93 MiB) and keeps the agent, which parses one statement at a time,
+ * inside its MemoryMax (256 MiB) with 32 MiB of staged statements and their envelopes.
+ */
+#define FORMAT_MAX_JSON_COST (96u * 1024u * 1024u)
+#define JSON_COST_OBJECT     800u /* bytes json-c holds per object (hash table of 16) */
+#define JSON_COST_ARRAY      160u /* per array */
+#define JSON_COST_SCALAR     80u  /* per string, number, literal or member key */
 
 #define INTOTO_MAX_STATEMENT   (16u * 1024u * 1024u) /* serialised Statement (DSSE payload) */
 #define INTOTO_MAX_SUBJECTS    1024u                 /* entries in "subject" */

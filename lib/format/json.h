@@ -55,8 +55,9 @@ struct fjson_field {
 
 /*
  * Parse data[0..len) (not NUL-terminated) strictly as described above; the root must be an
- * object. len > max_len is -EMSGSIZE before any parsing. *ret gets a new reference
- * (json_object_put it).
+ * object. len > max_len is -EMSGSIZE before any parsing, and so is a text whose tree would
+ * take json-c more than FORMAT_MAX_JSON_COST bytes (estimated from a scan of the text). *ret
+ * gets a new reference (json_object_put it).
  */
 int fjson_parse_object(const char *data, size_t len, size_t max_len, struct json_object **ret);
 

@@ -348,6 +348,51 @@ static void test_limits(void **state)
     }
 }
 
+/* A statement whose predicate is an array of n copies of unit, as a NUL-terminated text. */
+static char *statement_of(const char *unit, size_t n)
+{
+    size_t ul = strlen(unit), cap = n * (ul + 1) + 512, o = 0;
+    char *t = malloc(cap);
+
+    assert_non_null(t);
+    o += (size_t)snprintf(t, cap,
+                          "{\"_type\":" V1 ",\"subject\":" SUB ",\"predicateType\":" PT
+                          ",\"predicate\":{\"r\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            t[o++] = ',';
+        memcpy(t + o, unit, ul);
+        o += ul;
+    }
+    memcpy(t + o, "]}}", 4);
+    return t;
+}
+
+/*
+ * FORMAT_MAX_JSON_COST: small text, huge tree. Empty objects cost JSON_COST_OBJECT each, so
+ * a few hundred KiB of "{}" is refused before json-c builds anything, while the same count
+ * below the budget parses; so does a model manifest of MODEL_MAX_RESOURCES (65536) entries.
+ */
+static void test_parse_cost(void **state)
+{
+    const size_t over = FORMAT_MAX_JSON_COST / JSON_COST_OBJECT + 1;
+    _cleanup_free_ char *refused = statement_of("{}", over);
+    _cleanup_free_ char *accepted = statement_of("{}", over - 2000);
+    _cleanup_free_ char *model =
+            statement_of("{\"algorithm\":\"sha256\",\"digest\":\"" SHA_A "\",\"name\":\"layers/"
+                         "transformer-block-attention.safetensors\"}",
+                         65536);
+    struct intoto_statement *st;
+
+    assert_true(strlen(refused) < INTOTO_MAX_STATEMENT / 16); /* not a length refusal */
+    parse_fails(refused, -EMSGSIZE);
+    st = parse_ok(accepted);
+    intoto_statement_free(st);
+    st = parse_ok(model);
+    assert_string_equal(intoto_statement_predicate_type(st), "https://example.com/p/v1");
+    intoto_statement_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -358,6 +403,7 @@ int main(void)
             cmocka_unit_test(test_malformed),
             cmocka_unit_test(test_accepted_variants),
             cmocka_unit_test(test_limits),
+            cmocka_unit_test(test_parse_cost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
