@@ -54,6 +54,8 @@ struct agent {
     /* Bytes of staged statements held by connections and signing jobs (handle-stage.c), at
      * most HWSIGN_MAX_STAGED_TOTAL; atomic, as a job may be freed off the event loop. */
     size_t staged_bytes;
+    /* Compute worker judging staged statements (handle-stage.c); NULL: judged inline. */
+    struct worker *judge;
 
     /* Measured provenance (handle-provenance.c): read on first use. */
     struct measure_host *host;

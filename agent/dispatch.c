@@ -103,6 +103,12 @@ int dispatch_malformed(struct agent *a, struct conn *c, uint32_t id, uint8_t typ
 int dispatch_submit(struct agent *a, struct conn *c, struct backend_slot *s, struct job *j,
                     uint32_t id, uint8_t type)
 {
+    return dispatch_submit_to(a, c, s->w, s->b->name, s->b->ops->kind, j, id, type);
+}
+
+int dispatch_submit_to(struct agent *a, struct conn *c, struct worker *w, const char *name,
+                       const char *kind, struct job *j, uint32_t id, uint8_t type)
+{
     uint64_t now = now_ms();
     int r;
 
@@ -111,20 +117,20 @@ int dispatch_submit(struct agent *a, struct conn *c, struct backend_slot *s, str
     j->req_id = id;
     j->req_type = type;
     j->deadline_ms = now + a->cfg->request_timeout_ms;
-    (void)snprintf(j->backend, sizeof(j->backend), "%s", s->b->name);
+    (void)snprintf(j->backend, sizeof(j->backend), "%s", name);
     j->log_seq = HWSIGN_LOG_INDEX_NONE; /* until the signing log records it */
     j->peer_uid = c->peer.uid;
     j->peer_gid = c->peer.gid;
     j->peer_pid = (uint32_t)c->peer.pid;
     (void)snprintf(j->peer_exe, sizeof(j->peer_exe), "%s", c->peer.exe);
     (void)snprintf(j->peer_unit, sizeof(j->peer_unit), "%s", c->peer.unit);
-    (void)snprintf(j->backend_kind, sizeof(j->backend_kind), "%s", s->b->ops->kind);
-    r = worker_submit(s->w, j);
+    (void)snprintf(j->backend_kind, sizeof(j->backend_kind), "%s", kind);
+    r = worker_submit(w, j);
     if (r < 0) {
         conn_reply_error(a, c, id, r == -EBUSY ? -ETIMEDOUT : r,
                          r == -EBUSY ? "backend '%s' has too many queued requests"
                                      : "backend '%s' is stopping",
-                         s->b->name);
+                         name);
         job_free(j);
         return r;
     }

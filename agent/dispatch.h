@@ -47,6 +47,10 @@ struct backend_slot;
 struct job;
 int dispatch_submit(struct agent *a, struct conn *c, struct backend_slot *s, struct job *j,
                     uint32_t id, uint8_t type);
+/* The same on any worker, named name (kind: its backend kind) in replies and logs. */
+struct worker;
+int dispatch_submit_to(struct agent *a, struct conn *c, struct worker *w, const char *name,
+                       const char *kind, struct job *j, uint32_t id, uint8_t type);
 
 /* False (with an UNAVAILABLE reply queued) while the signing log is failed. */
 bool dispatch_signing_allowed(struct agent *a, struct conn *c, uint32_t id);
@@ -85,18 +89,24 @@ int sign_statement_submit(struct agent *a, struct conn *c, uint32_t id, const st
                           const uint8_t *statement, size_t len, const struct intoto_statement *st,
                           uint8_t req_type);
 /*
- * The same for a statement in the agent's own buffer: *payload moves into the job (and is set
- * to NULL) together with staged bytes of the staging budget, which the job returns when it is
- * freed. While *payload is still set on return, both remain the caller's.
+ * The two halves of signing a statement. statement_job_judge (any thread) fills job j, whose
+ * payload holds the statement st was parsed from: payload and predicate type, SHA-256 of the
+ * PAE as the digest to sign, the statement's hash and its subjects; -EMSGSIZE when the
+ * subjects do not fit one signing-log record. statement_job_submit (event loop) applies key k's
+ * predicate-type policy, binds j to k and queues it on k's backend; it consumes j and replies
+ * on failure.
  */
-int sign_statement_submit_owned(struct agent *a, struct conn *c, uint32_t id,
-                                const struct key_record *k, uint8_t **payload, size_t len,
-                                size_t staged, const struct intoto_statement *st, uint8_t req_type);
+int statement_job_judge(struct job *j, const struct intoto_statement *st);
+int statement_job_submit(struct agent *a, struct conn *c, uint32_t id, const struct key_record *k,
+                         struct job *j, uint8_t req_type);
+void statement_reply_too_many_subjects(struct agent *a, struct conn *c, uint32_t id);
 int handle_sign_provenance(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 /* handle-stage.c: statements sent in chunks (STATEMENT_BEGIN, _DATA, _SIGN). */
 int handle_statement_begin(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 int handle_statement_data(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 int handle_statement_sign(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
+/* A staged statement judged on the judge worker (JOB_CALL, req_type STATEMENT_SIGN). */
+void handle_statement_judged(struct agent *a, struct conn *c, struct job *j);
 /* Discards c's staged statement, if any, and returns its bytes to the budget. */
 void stage_drop(struct agent *a, struct conn *c);
 /* SIGN_STATEMENT: build j->envelope from the signature (once; before it is logged). */

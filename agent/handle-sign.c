@@ -16,8 +16,25 @@
 #include "proto-stage.h"
 #include "proto.h"
 
-/* A sign job for key k over digest, holding its own reference to the key's public key (the
- * key may be deleted while the job waits). NULL on allocation failure. */
+/* Binds job j to key k: its own reference to the key's public key (the key may be deleted
+ * while the job waits), DER SPKI, name, locator and algorithm. */
+static int sign_job_set_key(struct job *j, const struct key_record *k)
+{
+    if (EVP_PKEY_up_ref(k->pub) != 1)
+        return -ENOMEM;
+    j->pub = k->pub;
+    j->key_spki = malloc(k->spki_len);
+    if (!j->key_spki)
+        return -ENOMEM;
+    memcpy(j->key_spki, k->spki, k->spki_len);
+    j->key_spki_len = k->spki_len;
+    memcpy(j->key, k->name, sizeof(j->key));
+    memcpy(j->locator, k->locator, sizeof(j->locator));
+    j->alg = k->alg;
+    return 0;
+}
+
+/* A sign job for key k over digest. NULL on allocation failure. */
 static struct job *sign_job_new(const struct key_record *k, uint8_t hash, uint8_t scheme,
                                 const uint8_t *digest, size_t digest_len)
 {
@@ -25,17 +42,8 @@ static struct job *sign_job_new(const struct key_record *k, uint8_t hash, uint8_
 
     if (!j)
         return NULL;
-    if (EVP_PKEY_up_ref(k->pub) != 1)
+    if (sign_job_set_key(j, k) < 0)
         return job_free(j);
-    j->pub = k->pub;
-    j->key_spki = malloc(k->spki_len);
-    if (!j->key_spki)
-        return job_free(j);
-    memcpy(j->key_spki, k->spki, k->spki_len);
-    j->key_spki_len = k->spki_len;
-    memcpy(j->key, k->name, sizeof(j->key));
-    memcpy(j->locator, k->locator, sizeof(j->locator));
-    j->alg = k->alg;
     j->hash = hash;
     j->scheme = scheme;
     memcpy(j->digest, digest, digest_len);
@@ -43,11 +51,6 @@ static struct job *sign_job_new(const struct key_record *k, uint8_t hash, uint8_
     return j;
 }
 
-/*
- * The key a signing request may use: the signing log must be writable, the peer allowed by
- * the key's policy (checked first, so a refused peer learns nothing about which keys exist)
- * and the key registered. Replies (and logs refusals) on failure.
- */
 int signing_key(struct agent *a, struct conn *c, uint32_t id, const char *key, const char *what,
                 const struct key_record **ret)
 {
@@ -144,76 +147,64 @@ static int copy_subjects(const struct intoto_statement *st, struct job *j)
     return 0;
 }
 
-/*
- * The job for a judged statement. With take, *take (the statement's own buffer) moves into the
- * job instead of a copy, with staged bytes of the staging budget; *take is NULL once a job owns
- * it, which then returns both when it is freed.
- */
-static int submit_statement(struct agent *a, struct conn *c, uint32_t id,
-                            const struct key_record *k, const uint8_t *statement, size_t len,
-                            uint8_t **take, size_t staged, const struct intoto_statement *st,
-                            uint8_t req_type)
+int statement_job_judge(struct job *j, const struct intoto_statement *st)
 {
     _cleanup_free_ uint8_t *pae = NULL;
-    uint8_t digest[HWSIGN_MAX_DIGEST];
-    enum hwsign_hash hash;
-    const char *ptype = intoto_statement_predicate_type(st);
-    struct backend_slot *s;
     size_t pae_len;
-    struct job *j;
     int r;
 
-    if (!policy_key_allows_predicate(a->cfg, k->name, ptype)) {
+    if (!subjects_fit_log(st))
+        return -EMSGSIZE;
+    j->statement = true;
+    j->payload_type = strdup(INTOTO_PAYLOAD_TYPE);
+    j->predicate_type = strdup(intoto_statement_predicate_type(st));
+    if (!j->payload_type || !j->predicate_type)
+        return -ENOMEM;
+    /* DSSE signatures are over SHA-256(PAE) for every key: what sigstore-js and our verifier
+     * compute (FORMATS.md §4.6), so P-384 envelopes stay verifiable too. */
+    j->hash = HWSIGN_HASH_SHA256;
+    j->scheme = HWSIGN_SCHEME_DEFAULT;
+    j->digest_len = hash_len(HWSIGN_HASH_SHA256);
+    r = dsse_pae(INTOTO_PAYLOAD_TYPE, strlen(INTOTO_PAYLOAD_TYPE), j->payload, j->payload_len, &pae,
+                 &pae_len);
+    if (r >= 0)
+        r = hash_buffer(HWSIGN_HASH_SHA256, pae, pae_len, j->digest, sizeof(j->digest));
+    if (r >= 0)
+        r = hash_buffer(HWSIGN_HASH_SHA256, j->payload, j->payload_len, j->statement_sha256,
+                        sizeof(j->statement_sha256));
+    if (r >= 0)
+        r = copy_subjects(st, j);
+    return r;
+}
+
+int statement_job_submit(struct agent *a, struct conn *c, uint32_t id, const struct key_record *k,
+                         struct job *j, uint8_t req_type)
+{
+    struct backend_slot *s;
+    int r;
+
+    if (!policy_key_allows_predicate(a->cfg, k->name, j->predicate_type)) {
         struct log_fields f = {.msgid = LOG_ID_REQUEST_DENIED, .peer = &c->peer, .key = k->name};
         log_event(LOG_WARNING, &f, "refused statement: key '%s' may not sign predicate type %s",
-                  k->name, ptype);
+                  k->name, j->predicate_type);
         conn_reply_error(a, c, id, -EACCES, "key '%s' may not sign predicate type '%s'", k->name,
-                         ptype);
+                         j->predicate_type);
+        job_free(j);
         return -EACCES;
-    }
-    if (!subjects_fit_log(st)) {
-        conn_reply_error(a, c, id, -EMSGSIZE,
-                         "the statement's %zu subject(s) take more than the %u bytes one "
-                         "signing-log record holds; name fewer or shorter subjects",
-                         intoto_statement_subject_count(st), LOGREC_MAX_SUBJECT_BYTES);
-        return -EMSGSIZE;
     }
     s = agent_backend_of_key(a, k);
     if (!s) {
         conn_reply_error(a, c, id, -ENODEV,
                          "key '%s' belongs to backend '%s', which is not configured", k->name,
                          k->backend);
+        job_free(j);
         return -ENODEV;
     }
-    /* DSSE signatures are over SHA-256(PAE) for every key: what sigstore-js and our verifier
-     * compute (FORMATS.md §4.6), so P-384 envelopes stay verifiable too. */
-    hash = HWSIGN_HASH_SHA256;
-    r = dsse_pae(INTOTO_PAYLOAD_TYPE, strlen(INTOTO_PAYLOAD_TYPE), statement, len, &pae, &pae_len);
+    j->kind = JOB_SIGN;
+    r = sign_job_set_key(j, k);
     if (r >= 0)
-        r = hash_buffer(hash, pae, pae_len, digest, sizeof(digest));
-    j = r >= 0 ? sign_job_new(k, hash, HWSIGN_SCHEME_DEFAULT, digest, hash_len(hash)) : NULL;
-    if (j) {
-        j->statement = true;
-        j->payload_type = strdup(INTOTO_PAYLOAD_TYPE);
-        if (take) {
-            j->payload = TAKE_PTR(*take);
-            j->staged_bytes = staged;
-            j->staged_budget = &a->staged_bytes;
-        } else {
-            j->payload = malloc(len);
-            if (j->payload)
-                memcpy(j->payload, statement, len);
-        }
-        j->predicate_type = strdup(ptype);
-        j->payload_len = len;
         r = bundle_hint_from_spki(k->spki, k->spki_len, &j->keyid);
-        if (r >= 0)
-            r = hash_buffer(HWSIGN_HASH_SHA256, statement, len, j->statement_sha256,
-                            sizeof(j->statement_sha256));
-        if (r >= 0)
-            r = copy_subjects(st, j);
-    }
-    if (!j || r < 0 || !j->payload_type || !j->payload || !j->predicate_type) {
+    if (r < 0) {
         job_free(j);
         conn_reply_error(a, c, id, -ENOMEM, "agent out of memory");
         return -ENOMEM;
@@ -221,18 +212,39 @@ static int submit_statement(struct agent *a, struct conn *c, uint32_t id,
     return dispatch_submit(a, c, s, j, id, req_type);
 }
 
+/* The reply to a statement whose subjects do not fit one signing-log record. */
+void statement_reply_too_many_subjects(struct agent *a, struct conn *c, uint32_t id)
+{
+    conn_reply_error(a, c, id, -EMSGSIZE,
+                     "the statement's subjects take more than the %u bytes one signing-log "
+                     "record holds; name fewer or shorter subjects",
+                     LOGREC_MAX_SUBJECT_BYTES);
+}
+
 int sign_statement_submit(struct agent *a, struct conn *c, uint32_t id, const struct key_record *k,
                           const uint8_t *statement, size_t len, const struct intoto_statement *st,
                           uint8_t req_type)
 {
-    return submit_statement(a, c, id, k, statement, len, NULL, 0, st, req_type);
-}
+    struct job *j = job_new(JOB_SIGN);
+    int r = -ENOMEM;
 
-int sign_statement_submit_owned(struct agent *a, struct conn *c, uint32_t id,
-                                const struct key_record *k, uint8_t **payload, size_t len,
-                                size_t staged, const struct intoto_statement *st, uint8_t req_type)
-{
-    return submit_statement(a, c, id, k, *payload, len, payload, staged, st, req_type);
+    if (j) {
+        j->payload = malloc(len);
+        if (j->payload) {
+            memcpy(j->payload, statement, len);
+            j->payload_len = len;
+            r = statement_job_judge(j, st);
+        }
+    }
+    if (r < 0) {
+        job_free(j);
+        if (r == -EMSGSIZE)
+            statement_reply_too_many_subjects(a, c, id);
+        else
+            conn_reply_error(a, c, id, -ENOMEM, "agent out of memory");
+        return r;
+    }
+    return statement_job_submit(a, c, id, k, j, req_type);
 }
 
 int handle_sign_statement(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body)
@@ -337,6 +349,8 @@ void handle_job_done(struct agent *a, struct conn *c, struct job *j)
         c->busy = false;
     if (j->kind == JOB_SIGN)
         sign_done(a, c, j);
+    else if (j->kind == JOB_CALL && j->req_type == HWSIGN_MSG_STATEMENT_SIGN)
+        handle_statement_judged(a, c, j);
     else if (j->kind == JOB_CALL)
         handle_tpm_job_done(a, c, j);
     else

@@ -3,14 +3,18 @@
  * Staged statements: STATEMENT_BEGIN reserves the declared length against the agent-wide
  * budget (HWSIGN_MAX_STAGED_TOTAL) after the same checks as SIGN_STATEMENT (signing log
  * writable, peer allowed to use the key, key registered, payload type); STATEMENT_DATA appends
- * chunks; STATEMENT_SIGN parses and judges the whole statement and submits it like
- * SIGN_STATEMENT, moving the buffer and its share of the budget into the signing job.
+ * chunks; STATEMENT_SIGN hands the whole statement, with its share of the budget, to the judge
+ * worker (a compute thread: parsing 9 MB of JSON takes ~150 ms, which must not stall the event
+ * loop), which parses it and computes the PAE digest; back on the event loop the key, peer and
+ * predicate-type policy are checked again and the statement moves into the signing job, whose
+ * job_free returns the budget.
  *
  * A connection stages one statement at a time. It is discarded, and its bytes returned to the
  * budget, by any failure, by a request other than STATEMENT_DATA / STATEMENT_SIGN
  * (dispatch.c), and when the connection closes (including the idle timeout).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,11 +146,96 @@ int handle_statement_data(struct agent *a, struct conn *c, uint32_t id, struct s
     return 0;
 }
 
-int handle_statement_sign(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body)
+/*
+ * On the judge worker (b is NULL) or inline: parse the staged statement in j->payload and judge
+ * it (statement_job_judge). A failure leaves its reason in j->errmsg.
+ */
+static int judge_call(struct key_backend *b, struct job *j)
 {
     _cleanup_(intoto_statement_freep) struct intoto_statement *st = NULL;
+    int r;
+
+    (void)b;
+    r = intoto_statement_parse(j->payload, j->payload_len, &st);
+    if (r == -EMSGSIZE)
+        (void)snprintf(j->errmsg, sizeof(j->errmsg),
+                       "the statement exceeds a limit: a field's size, or more JSON values than "
+                       "the agent parses in %u MiB (FORMAT_MAX_JSON_COST)",
+                       FORMAT_MAX_JSON_COST / (1024u * 1024u));
+    else if (r < 0 && r != -ENOMEM)
+        (void)snprintf(j->errmsg, sizeof(j->errmsg), "not a valid in-toto Statement v1 (%s)",
+                       strerror(-r));
+    if (r >= 0) {
+        r = statement_job_judge(j, st);
+        if (r == -EMSGSIZE)
+            (void)snprintf(j->errmsg, sizeof(j->errmsg),
+                           "the statement's subjects take more than the %u bytes one signing-log "
+                           "record holds; name fewer or shorter subjects",
+                           LOGREC_MAX_SUBJECT_BYTES);
+    }
+    if (r == -ENOMEM)
+        (void)snprintf(j->errmsg, sizeof(j->errmsg), "agent out of memory");
+    return r < 0 && r != -ENOMEM && r != -EMSGSIZE ? -EINVAL : r;
+}
+
+/* Moves the judged statement of src (a JOB_CALL) into a new sign job; NULL without memory. */
+static struct job *sign_job_from_judged(struct job *src)
+{
+    struct job *j = job_new(JOB_SIGN);
+
+    if (!j)
+        return NULL;
+    j->statement = src->statement;
+    j->hash = src->hash;
+    j->scheme = src->scheme;
+    memcpy(j->digest, src->digest, sizeof(j->digest));
+    j->digest_len = src->digest_len;
+    memcpy(j->statement_sha256, src->statement_sha256, sizeof(j->statement_sha256));
+    j->payload = TAKE_PTR(src->payload);
+    j->payload_len = src->payload_len;
+    j->payload_type = TAKE_PTR(src->payload_type);
+    j->predicate_type = TAKE_PTR(src->predicate_type);
+    j->subjects = TAKE_PTR(src->subjects);
+    j->n_subjects = src->n_subjects;
+    src->n_subjects = 0;
+    j->staged_bytes = src->staged_bytes;
+    j->staged_budget = TAKE_PTR(src->staged_budget);
+    return j;
+}
+
+/* After judging: the key and peer again (time has passed), then the device. */
+static int judged_continue(struct agent *a, struct conn *c, struct job *j)
+{
+    const struct key_record *k;
+    struct job *sj;
+    int r;
+
+    if (j->result < 0) {
+        conn_reply_error(a, c, j->req_id, j->result, "%s", j->errmsg);
+        return j->result;
+    }
+    r = signing_key(a, c, j->req_id, j->key, "statement", &k);
+    if (r < 0)
+        return r;
+    sj = sign_job_from_judged(j);
+    if (!sj) {
+        conn_reply_error(a, c, j->req_id, -ENOMEM, "agent out of memory");
+        return -ENOMEM;
+    }
+    return statement_job_submit(a, c, j->req_id, k, sj, HWSIGN_MSG_STATEMENT_SIGN);
+}
+
+void handle_statement_judged(struct agent *a, struct conn *c, struct job *j)
+{
+    if (c) /* else the peer left: the caller frees j, which returns the budget */
+        (void)judged_continue(a, c, j);
+}
+
+int handle_statement_sign(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body)
+{
     struct stage *s = c->stage;
     const struct key_record *k;
+    struct job *j;
     int r;
 
     r = proto_get_empty(body);
@@ -166,33 +255,33 @@ int handle_statement_sign(struct agent *a, struct conn *c, uint32_t id, struct s
         stage_drop(a, c);
         return -EINVAL;
     }
-    /* Judged again: the key may be gone, the policy or the log state changed meanwhile. */
     r = signing_key(a, c, id, s->key, "statement", &k);
     if (r < 0) {
         stage_drop(a, c);
         return r;
     }
-    r = intoto_statement_parse(s->buf, s->len, &st);
-    if (r == -EMSGSIZE)
-        conn_reply_error(a, c, id, r,
-                         "the statement exceeds a limit: a field's size, or more JSON values than "
-                         "the agent parses in %u MiB (FORMAT_MAX_JSON_COST)",
-                         FORMAT_MAX_JSON_COST / (1024u * 1024u));
-    else if (r == -ENOMEM)
-        conn_reply_error(a, c, id, r, "agent out of memory");
-    else if (r < 0)
-        conn_reply_error(a, c, id, -EINVAL, "not a valid in-toto Statement v1 (%s)", strerror(-r));
-    if (r < 0) {
+    j = job_new(JOB_CALL);
+    if (!j) {
         stage_drop(a, c);
-        return r == -ENOMEM ? r : -EINVAL;
+        conn_reply_error(a, c, id, -ENOMEM, "agent out of memory");
+        return -ENOMEM;
     }
-    r = sign_statement_submit_owned(a, c, id, k, &s->buf, s->len, s->expected, st,
-                                    HWSIGN_MSG_STATEMENT_SIGN);
-    if (!s->buf) {
-        /* The job (or its failure) returns the budget: only the shell is left here. */
-        c->stage = NULL;
-        free(s);
-    } else
-        stage_drop(a, c);
+    /* The statement and its share of the budget move into the job; job_free returns it. */
+    j->call = judge_call;
+    memcpy(j->key, s->key, sizeof(j->key));
+    j->payload = TAKE_PTR(s->buf);
+    j->payload_len = s->len;
+    j->staged_bytes = s->expected;
+    j->staged_budget = &a->staged_bytes;
+    c->stage = NULL;
+    free(s);
+    if (a->judge)
+        return dispatch_submit_to(a, c, a->judge, "statement-judge", "judge", j, id,
+                                  HWSIGN_MSG_STATEMENT_SIGN);
+    /* No judge worker (a test or fuzzing harness): judge here. */
+    j->req_id = id;
+    j->result = judge_call(NULL, j);
+    r = judged_continue(a, c, j);
+    job_free(j);
     return r;
 }

@@ -121,6 +121,8 @@ static int start_backends(struct agent *a)
 
 static void stop_backends(struct agent *a)
 {
+    if (a->judge && worker_stop(a->judge, AGENT_STOP_WORKER_MS))
+        a->judge = worker_free(a->judge);
     for (size_t i = 0; i < a->nbackends; i++) {
         struct backend_slot *s = &a->backends[i];
         if (worker_stop(s->w, AGENT_STOP_WORKER_MS)) {
@@ -249,6 +251,11 @@ static int run(int argc, char **argv)
     r = start_backends(&a);
     if (r < 0)
         goto out;
+    r = worker_start(NULL, &a.done, HWSIGN_MAX_QUEUE, &a.judge);
+    if (r < 0) {
+        log_error("cannot start the statement judge thread: %s", strerror(-r));
+        goto out;
+    }
     status = server_run(&a);
     log_info("hwsign-agent stopped");
 out:

@@ -114,6 +114,8 @@ struct job *done_queue_take(struct done_queue *q);
 
 struct worker;
 
+/* b NULL starts a compute worker: it runs JOB_CALL jobs (with a NULL backend) and nothing
+ * else, to keep CPU-heavy work such as judging a staged statement off the event loop. */
 int worker_start(struct key_backend *b, struct done_queue *done, size_t max_queue,
                  struct worker **ret);
 /* Queue a job. -EBUSY when the queue is full, -ESHUTDOWN when stopping. Takes j on success. */
