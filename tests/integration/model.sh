@@ -194,6 +194,23 @@ make_model() { # make_model DIR
     printf 'ref: refs/heads/main\n' > "$1/.git/HEAD"
     printf '*.safetensors filter=lfs\n' > "$1/.gitattributes"
 }
+# The agent logs the SHA-256 of the envelope it returned (the entry body's envelopeHash); for a
+# staged statement the client library built that envelope, not the agent. The bundle's envelope
+# differs only by keyid (model_signing's hint instead of the agent's hex SHA-256 of the DER
+# SPKI): with the agent's keyid put back and serialized compactly, it must hash to envelopeHash.
+envelope_logged() { # envelope_logged BUNDLE PUB.pem
+    $PY - "$1" "$2" <<'PY' || fail "$1: the logged envelopeHash is not the hash of the envelope"
+import base64, hashlib, json, sys
+b = json.load(open(sys.argv[1]))
+pem = open(sys.argv[2]).read().split("-----")[2]
+e = b["dsseEnvelope"]
+assert list(e) == ["payload", "payloadType", "signatures"] and list(e["signatures"][0]) == ["keyid", "sig"]
+e["signatures"][0]["keyid"] = hashlib.sha256(base64.b64decode(pem)).hexdigest()
+env = json.dumps(e, separators=(",", ":")).encode()
+body = json.loads(base64.b64decode(b["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"]))
+assert body["spec"]["envelopeHash"]["value"] == hashlib.sha256(env).hexdigest(), body["spec"]
+PY
+}
 # Re-derive the signed statement with python hashlib and compare every field.
 check_bundle() { # check_bundle BUNDLE MODEL_DIR PUB.pem SHARD_SIZE(0 = files)
     $PY - "$@" <<'PY' || fail "the bundle of $2 does not carry the manifest derived independently"
@@ -247,6 +264,7 @@ for k in tk pk; do
     "$HW" sign-model --key "$k" --json "$M" > "$W/$k.sign.json" || fail "$k: sign-model"
     jcheck "$W/$k.sign.json" "d['signature_file']=='$M/model.sig' and d['method']=='files' and d['files']==6 and d['resources']==6 and d['model_name']=='$k-model' and isinstance(d['log_index'], int)"
     check_bundle "$M/model.sig" "$M" "$W/$k.pem" 0
+    envelope_logged "$M/model.sig" "$W/$k.pem"
     jcheck "$M/model.sig" "len(d['verificationMaterial']['tlogEntries'])==1 and d['verificationMaterial']['tlogEntries'][0]['kindVersion']['kind']=='dsse'"
     expect_exit 0 "$HW" verify-model --key "$W/$k.pem" "$M"
     grep -qx 'Verified OK' "$T/last.out" || fail "$k: $(cat "$T/last.out")"
@@ -369,6 +387,7 @@ for k in tk pk; do
     $PY -c 'import base64,json,sys; d=json.load(open(sys.argv[1])); assert len(base64.b64decode(d["dsseEnvelope"]["payload"])) > 600*1024 and len(d["verificationMaterial"]["tlogEntries"])==1' "$W/$k.many.sig" ||
         fail "$k: the large statement or its log entry is missing"
     check_bundle "$W/$k.many.sig" "$B" "$W/$k.pem" 0
+    envelope_logged "$W/$k.many.sig" "$W/$k.pem"
     expect_exit 0 "$HW" verify-model --key "$W/$k.pem" --signature "$W/$k.many.sig" --log-key "$W/log.pem" "$B"
     grep -q "^Log: record .* included in checkpoint hwsign.test/models" "$T/last.out" ||
         fail "$k: large model --log-key: $(cat "$T/last.out")"
