@@ -81,6 +81,9 @@ struct key_record;
 struct intoto_statement;
 int signing_key(struct agent *a, struct conn *c, uint32_t id, const char *key, const char *what,
                 const struct key_record **ret);
+/* The same for a statement of payload_type, which must be in-toto (else INVALID). */
+int statement_signing_key(struct agent *a, struct conn *c, uint32_t id, const char *key,
+                          const char *payload_type, const struct key_record **ret);
 /*
  * Sign an in-toto statement the agent has judged (st is its parse): predicate-type policy,
  * DSSE PAE, device job; the reply (type req_type) carries the envelope.

@@ -75,6 +75,21 @@ int signing_key(struct agent *a, struct conn *c, uint32_t id, const char *key, c
     return 0;
 }
 
+int statement_signing_key(struct agent *a, struct conn *c, uint32_t id, const char *key,
+                          const char *payload_type, const struct key_record **ret)
+{
+    int r = signing_key(a, c, id, key, "statement", ret);
+
+    if (r < 0)
+        return r;
+    if (!streq(payload_type, INTOTO_PAYLOAD_TYPE)) {
+        conn_reply_error(a, c, id, -EINVAL, "payload type '%s' is not supported (only %s)",
+                         payload_type, INTOTO_PAYLOAD_TYPE);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int handle_sign_digest(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body)
 {
     struct proto_sign_req q;
@@ -257,14 +272,9 @@ int handle_sign_statement(struct agent *a, struct conn *c, uint32_t id, struct s
     r = proto_get_sign_statement_req(body, &q);
     if (r < 0)
         return dispatch_malformed(a, c, id, HWSIGN_MSG_SIGN_STATEMENT, r);
-    r = signing_key(a, c, id, q.key, "statement", &k);
+    r = statement_signing_key(a, c, id, q.key, q.payload_type, &k);
     if (r < 0)
         return r;
-    if (!streq(q.payload_type, INTOTO_PAYLOAD_TYPE)) {
-        conn_reply_error(a, c, id, -EINVAL, "payload type '%s' is not supported (only %s)",
-                         q.payload_type, INTOTO_PAYLOAD_TYPE);
-        return -EINVAL;
-    }
     /* The agent, not the client, decides what is signed: parse and judge the statement. */
     r = intoto_statement_parse(q.statement, q.statement_len, &st);
     if (r < 0) {

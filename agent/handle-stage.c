@@ -76,14 +76,9 @@ int handle_statement_begin(struct agent *a, struct conn *c, uint32_t id, struct 
     }
     if (r < 0)
         return dispatch_malformed(a, c, id, HWSIGN_MSG_STATEMENT_BEGIN, r);
-    r = signing_key(a, c, id, q.key, "statement", &k);
+    r = statement_signing_key(a, c, id, q.key, q.payload_type, &k);
     if (r < 0)
         return r;
-    if (!streq(q.payload_type, INTOTO_PAYLOAD_TYPE)) {
-        conn_reply_error(a, c, id, -EINVAL, "payload type '%s' is not supported (only %s)",
-                         q.payload_type, INTOTO_PAYLOAD_TYPE);
-        return -EINVAL;
-    }
     if (!budget_take(a, (size_t)q.length)) {
         struct log_fields f = {.peer = &c->peer, .key = q.key};
         log_event(LOG_NOTICE, &f,
