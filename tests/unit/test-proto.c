@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "proto-attest.h"
+#include "proto-stage.h"
 #include "proto.h"
 
 #define POISON  0xA5
@@ -139,6 +140,31 @@ static void rel_status(void *ret)
 {
     proto_status_free(*(struct hwsign_status **)ret);
 }
+struct data_res {
+    const uint8_t *p;
+    size_t n;
+};
+static int dec_stage_begin(struct sbuf *b, void *ret)
+{
+    return proto_get_stage_begin_req(b, ret);
+}
+static int dec_stage_data(struct sbuf *b, void *ret)
+{
+    struct data_res *d = ret;
+    return proto_get_stage_data_req(b, &d->p, &d->n);
+}
+static int dec_stage_data_reply(struct sbuf *b, void *ret)
+{
+    return proto_get_stage_data_reply(b, ret);
+}
+static int dec_stage_sig(struct sbuf *b, void *ret)
+{
+    return proto_get_stage_signature(b, ret);
+}
+static void rel_stage_sig(void *ret)
+{
+    proto_stage_signature_clear(ret);
+}
 
 struct decoder {
     const char *name;
@@ -158,7 +184,11 @@ enum {
     D_SIG,
     D_INFO,
     D_LIST,
-    D_STATUS
+    D_STATUS,
+    D_STAGE_BEGIN,
+    D_STAGE_DATA,
+    D_STAGE_DATA_REPLY,
+    D_STAGE_SIG
 };
 
 static const struct decoder decoders[] = {
@@ -173,6 +203,12 @@ static const struct decoder decoders[] = {
         [D_INFO] = {"key-info", dec_key_info, rel_key_info, sizeof(struct hwsign_key_info)},
         [D_LIST] = {"key-list", dec_key_list, rel_key_list, sizeof(struct list_res)},
         [D_STATUS] = {"status", dec_status, rel_status, sizeof(struct hwsign_status *)},
+        [D_STAGE_BEGIN] = {"stage-begin", dec_stage_begin, NULL,
+                           sizeof(struct proto_stage_begin_req)},
+        [D_STAGE_DATA] = {"stage-data", dec_stage_data, NULL, sizeof(struct data_res)},
+        [D_STAGE_DATA_REPLY] = {"stage-data-reply", dec_stage_data_reply, NULL, sizeof(uint64_t)},
+        [D_STAGE_SIG] = {"stage-signature", dec_stage_sig, rel_stage_sig,
+                         sizeof(struct proto_stage_signature)},
 };
 
 static bool all_poison(const uint8_t *p, size_t n)
@@ -1169,6 +1205,439 @@ static void test_attest_messages(void **state)
     }
 }
 
+/* ---- staged statements: STATEMENT_BEGIN / _DATA / _SIGN (proto-stage.h) ---- */
+
+#define STAGE_TYPE  "application/vnd.in-toto+json"
+#define STAGE_KEYID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* A STATEMENT_BEGIN body built by hand, so that values the encoder refuses can be sent. */
+static void put_begin_body(struct sbuf *b, const char *key, size_t key_len, const char *type,
+                           size_t type_len, uint64_t length)
+{
+    sbuf_reset(b);
+    assert_int_equal(sbuf_put_string(b, key, key_len), 0);
+    assert_int_equal(sbuf_put_string(b, type, type_len), 0);
+    assert_int_equal(sbuf_put_u64(b, length), 0);
+}
+
+/* A STATEMENT_SIGN reply body built by hand. */
+static void put_stage_sig_body(struct sbuf *b, const uint8_t *sig, size_t sig_len, uint64_t index,
+                               const char *entry, size_t entry_len, const char *keyid,
+                               size_t keyid_len)
+{
+    sbuf_reset(b);
+    assert_int_equal(sbuf_put_string(b, sig, sig_len), 0);
+    assert_int_equal(sbuf_put_u64(b, index), 0);
+    assert_int_equal(sbuf_put_string(b, entry, entry_len), 0);
+    assert_int_equal(sbuf_put_string(b, keyid, keyid_len), 0);
+}
+
+static void test_stage_round_trip(void **state)
+{
+    _cleanup_(sbuf_freep) struct sbuf *out = new_out();
+    _cleanup_free_ uint8_t *chunk = malloc(HWSIGN_MAX_STAGE_CHUNK);
+    static const uint64_t lengths[] = {1, 123456, HWSIGN_MAX_STATEMENT + 1,
+                                       HWSIGN_MAX_STAGED_STATEMENT};
+    static const size_t chunk_lens[] = {1, 1000, HWSIGN_MAX_STAGE_CHUNK - 1,
+                                        HWSIGN_MAX_STAGE_CHUNK};
+    char key64[HWSIGN_MAX_NAME + 1], type128[HWSIGN_MAX_PAYLOAD_TYPE + 1];
+    struct sbuf *b;
+    uint8_t *pl;
+    size_t len;
+
+    assert_non_null(chunk);
+    for (size_t i = 0; i < HWSIGN_MAX_STAGE_CHUNK; i++)
+        chunk[i] = (uint8_t)(i * 7 + 3);
+    memset(key64, 'k', HWSIGN_MAX_NAME);
+    key64[HWSIGN_MAX_NAME] = '\0';
+    memset(type128, 't', HWSIGN_MAX_PAYLOAD_TYPE);
+    type128[HWSIGN_MAX_PAYLOAD_TYPE] = '\0';
+
+    /* STATEMENT_BEGIN: every length from 1 to the maximum; longest key and type. */
+    for (size_t i = 0; i < ELEMENTSOF(lengths); i++) {
+        struct proto_stage_begin_req q;
+        assert_int_equal(proto_put_stage_begin_req(out, 40 + (uint32_t)i, "release.key-1",
+                                                   STAGE_TYPE, lengths[i]),
+                         0);
+        split_frame(out, HWSIGN_MSG_STATEMENT_BEGIN, 40 + (uint32_t)i, &pl, &len);
+        b = sbuf_from(pl, len);
+        assert_int_equal(proto_get_stage_begin_req(b, &q), 0);
+        assert_string_equal(q.key, "release.key-1");
+        assert_string_equal(q.payload_type, STAGE_TYPE);
+        assert_true(q.length == lengths[i]);
+        sbuf_free(b);
+        free(pl);
+        sbuf_reset(out);
+    }
+    {
+        struct proto_stage_begin_req q;
+        assert_int_equal(proto_put_stage_begin_req(out, 1, key64, type128, 7), 0);
+        split_frame(out, HWSIGN_MSG_STATEMENT_BEGIN, 1, &pl, &len);
+        b = sbuf_from(pl, len);
+        assert_int_equal(proto_get_stage_begin_req(b, &q), 0);
+        assert_string_equal(q.key, key64);
+        assert_string_equal(q.payload_type, type128);
+        sbuf_free(b);
+        free(pl);
+        sbuf_reset(out);
+    }
+
+    /* STATEMENT_DATA: 1 byte up to exactly HWSIGN_MAX_STAGE_CHUNK, which fits one frame. */
+    for (size_t i = 0; i < ELEMENTSOF(chunk_lens); i++) {
+        const uint8_t *p = NULL;
+        size_t n = 0;
+        assert_int_equal(proto_put_stage_data_req(out, 50, chunk, chunk_lens[i]), 0);
+        assert_true(sbuf_len(out) <= HWSIGN_FRAME_HEADER + HWSIGN_MAX_MSG);
+        split_frame(out, HWSIGN_MSG_STATEMENT_DATA, 50, &pl, &len);
+        b = sbuf_from(pl, len);
+        assert_int_equal(proto_get_stage_data_req(b, &p, &n), 0);
+        assert_int_equal(n, chunk_lens[i]);
+        assert_memory_equal(p, chunk, n);
+        /* A borrowed view into the body, not a copy. */
+        assert_true(p >= pl && p + n <= pl + len);
+        sbuf_free(b);
+        free(pl);
+        sbuf_reset(out);
+    }
+
+    /* STATEMENT_DATA reply: the running count, 0 to the maximum. */
+    {
+        static const uint64_t counts[] = {0, 1, HWSIGN_MAX_STAGE_CHUNK,
+                                          HWSIGN_MAX_STAGED_STATEMENT};
+        for (size_t i = 0; i < ELEMENTSOF(counts); i++) {
+            uint64_t got = 0xA5A5;
+            assert_int_equal(proto_put_stage_data_reply(out, 51, counts[i]), 0);
+            split_frame(out, HWSIGN_MSG_REPLY | HWSIGN_MSG_STATEMENT_DATA, 51, &pl, &len);
+            assert_int_equal(len, 8);
+            b = sbuf_from(pl, len);
+            assert_int_equal(proto_get_stage_data_reply(b, &got), 0);
+            assert_true(got == counts[i]);
+            sbuf_free(b);
+            free(pl);
+            sbuf_reset(out);
+        }
+    }
+
+    /* STATEMENT_SIGN request: an empty body. */
+    assert_int_equal(proto_put_stage_sign_req(out, 52), 0);
+    split_frame(out, HWSIGN_MSG_STATEMENT_SIGN, 52, &pl, &len);
+    assert_int_equal(len, 0);
+    b = sbuf_from(pl, len);
+    assert_int_equal(proto_get_empty(b), 0);
+    sbuf_free(b);
+    free(pl);
+    sbuf_reset(out);
+
+    /* STATEMENT_SIGN reply: with and without a log entry; the largest signature and entry. */
+    {
+        static const char entry[] = "{\"kind\":\"hwsign\",\"index\":42}";
+        _cleanup_free_ char *big_entry = malloc(HWSIGN_MAX_LOG_ENTRY);
+        struct {
+            size_t sig_len;
+            uint64_t index;
+            const char *entry;
+            size_t entry_len;
+        } cases[] = {
+                {71, 42, entry, sizeof(entry) - 1},
+                {1, HWSIGN_LOG_INDEX_NONE, NULL, 0},
+                {HWSIGN_MAX_SIG, 0, NULL, HWSIGN_MAX_LOG_ENTRY},
+        };
+        assert_non_null(big_entry);
+        memset(big_entry, 'e', HWSIGN_MAX_LOG_ENTRY);
+        cases[2].entry = big_entry;
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+            struct proto_stage_signature s;
+            memset(&s, POISON, sizeof(s));
+            assert_int_equal(proto_put_stage_signature(out, 53, chunk, cases[i].sig_len,
+                                                       cases[i].index, cases[i].entry,
+                                                       cases[i].entry_len, STAGE_KEYID),
+                             0);
+            split_frame(out, HWSIGN_MSG_REPLY | HWSIGN_MSG_STATEMENT_SIGN, 53, &pl, &len);
+            b = sbuf_from(pl, len);
+            assert_int_equal(proto_get_stage_signature(b, &s), 0);
+            assert_int_equal(s.sig_len, cases[i].sig_len);
+            assert_memory_equal(s.sig, chunk, s.sig_len);
+            assert_true(s.log_index == cases[i].index);
+            assert_int_equal(s.entry_len, cases[i].entry_len);
+            assert_non_null(s.entry);
+            assert_int_equal(strlen(s.entry), s.entry_len);
+            if (cases[i].entry_len)
+                assert_memory_equal(s.entry, cases[i].entry, s.entry_len);
+            assert_string_equal(s.keyid, STAGE_KEYID);
+            proto_stage_signature_clear(&s);
+            assert_null(s.sig);
+            assert_null(s.entry);
+            proto_stage_signature_clear(&s); /* twice is harmless */
+            proto_stage_signature_clear(NULL);
+            sbuf_free(b);
+            free(pl);
+            sbuf_reset(out);
+        }
+    }
+}
+
+/* Strictness: every truncation refused, one trailing byte is -EBADMSG. */
+static void test_stage_strict(void **state)
+{
+    uint8_t chunk[300];
+
+    for (size_t i = 0; i < sizeof(chunk); i++)
+        chunk[i] = (uint8_t)(i * 13);
+    CHECK_ENCODED(D_STAGE_BEGIN, HWSIGN_MSG_STATEMENT_BEGIN, 60,
+                  proto_put_stage_begin_req(out, 60, "k", STAGE_TYPE, 5000));
+    CHECK_ENCODED(D_STAGE_DATA, HWSIGN_MSG_STATEMENT_DATA, 61,
+                  proto_put_stage_data_req(out, 61, chunk, 300));
+    CHECK_ENCODED(D_STAGE_DATA_REPLY, HWSIGN_MSG_REPLY | HWSIGN_MSG_STATEMENT_DATA, 62,
+                  proto_put_stage_data_reply(out, 62, 300));
+    CHECK_ENCODED(D_STAGE_SIG, HWSIGN_MSG_REPLY | HWSIGN_MSG_STATEMENT_SIGN, 63,
+                  proto_put_stage_signature(out, 63, chunk, 70, 9, "entry", 5, STAGE_KEYID));
+    CHECK_ENCODED(D_STAGE_SIG, HWSIGN_MSG_REPLY | HWSIGN_MSG_STATEMENT_SIGN, 64,
+                  proto_put_stage_signature(out, 64, chunk, 70, HWSIGN_LOG_INDEX_NONE, NULL, 0,
+                                            STAGE_KEYID));
+}
+
+/* Frames written out by hand from the framing rules and protocol.h / proto-stage.h. */
+static void test_stage_known_answers(void **state)
+{
+    _cleanup_(sbuf_freep) struct sbuf *out = new_out();
+    /* BEGIN id 0x01020304, key "k", type "t", length 0x0102: 1 + 4 + 5 + 5 + 8 = 23. */
+    static const uint8_t begin[] = {0x00, 0x00, 0x00, 0x17, 0x0b, 0x01, 0x02, 0x03, 0x04,
+                                    0x00, 0x00, 0x00, 0x01, 'k',  0x00, 0x00, 0x00, 0x01,
+                                    't',  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02};
+    /* DATA id 5 "ab": 1 + 4 + 4 + 2 = 11. */
+    static const uint8_t data[] = {0x00, 0x00, 0x00, 0x0b, 0x0c, 0x00, 0x00, 0x00,
+                                   0x05, 0x00, 0x00, 0x00, 0x02, 'a',  'b'};
+    /* DATA reply id 5, received 0x0a0b: type 0x8c, 1 + 4 + 8 = 13. */
+    static const uint8_t data_reply[] = {0x00, 0x00, 0x00, 0x0d, 0x8c, 0x00, 0x00, 0x00, 0x05,
+                                         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x0b};
+    /* SIGN id 6: header only. */
+    static const uint8_t sign[] = {0x00, 0x00, 0x00, 0x05, 0x0d, 0x00, 0x00, 0x00, 0x06};
+    /* SIGN reply id 7, sig 30 01, index 3, no entry, keyid STAGE_KEYID: type 0x8d,
+     * 1 + 4 + (4 + 2) + 8 + 4 + (4 + 64) = 91. */
+    uint8_t sign_reply[4 + 91] = {0x00, 0x00, 0x00, 0x5b, 0x8d, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00,
+                                  0x00, 0x02, 0x30, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                  0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40};
+    static const uint8_t sig2[] = {0x30, 0x01};
+
+    memcpy(sign_reply + 31, STAGE_KEYID, 64);
+    assert_int_equal(proto_put_stage_begin_req(out, 0x01020304u, "k", "t", 0x0102), 0);
+    assert_int_equal(sbuf_len(out), sizeof(begin));
+    assert_memory_equal(sbuf_ptr(out), begin, sizeof(begin));
+    sbuf_reset(out);
+    assert_int_equal(proto_put_stage_data_req(out, 5, (const uint8_t *)"ab", 2), 0);
+    assert_int_equal(sbuf_len(out), sizeof(data));
+    assert_memory_equal(sbuf_ptr(out), data, sizeof(data));
+    sbuf_reset(out);
+    assert_int_equal(proto_put_stage_data_reply(out, 5, 0x0a0b), 0);
+    assert_int_equal(sbuf_len(out), sizeof(data_reply));
+    assert_memory_equal(sbuf_ptr(out), data_reply, sizeof(data_reply));
+    sbuf_reset(out);
+    assert_int_equal(proto_put_stage_sign_req(out, 6), 0);
+    assert_int_equal(sbuf_len(out), sizeof(sign));
+    assert_memory_equal(sbuf_ptr(out), sign, sizeof(sign));
+    sbuf_reset(out);
+    assert_int_equal(proto_put_stage_signature(out, 7, sig2, 2, 3, NULL, 0, STAGE_KEYID), 0);
+    assert_int_equal(sbuf_len(out), sizeof(sign_reply));
+    assert_memory_equal(sbuf_ptr(out), sign_reply, sizeof(sign_reply));
+
+    /* ... and the hand-written bodies decode. */
+    assert_int_equal(run_decoder(D_STAGE_BEGIN, begin + 9, sizeof(begin) - 9), 0);
+    assert_int_equal(run_decoder(D_STAGE_DATA, data + 9, sizeof(data) - 9), 0);
+    assert_int_equal(run_decoder(D_STAGE_DATA_REPLY, data_reply + 9, sizeof(data_reply) - 9), 0);
+    assert_int_equal(run_decoder(D_STAGE_SIG, sign_reply + 9, sizeof(sign_reply) - 9), 0);
+}
+
+static void test_stage_encoder_limits(void **state)
+{
+    _cleanup_(sbuf_freep) struct sbuf *out = new_out();
+    _cleanup_free_ uint8_t *big = calloc(1, HWSIGN_MAX_STAGE_CHUNK + 1);
+    _cleanup_free_ char *big_entry = malloc(HWSIGN_MAX_LOG_ENTRY + 2);
+    char name65[HWSIGN_MAX_NAME + 2], type129[HWSIGN_MAX_PAYLOAD_TYPE + 2];
+    char keyid[PROTO_KEYID_LEN + 2];
+    size_t before;
+
+    assert_non_null(big);
+    assert_non_null(big_entry);
+    memset(big_entry, 'e', HWSIGN_MAX_LOG_ENTRY + 1);
+    big_entry[HWSIGN_MAX_LOG_ENTRY + 1] = '\0';
+    memset(name65, 'n', HWSIGN_MAX_NAME + 1);
+    name65[HWSIGN_MAX_NAME + 1] = '\0';
+    memset(type129, 't', HWSIGN_MAX_PAYLOAD_TYPE + 1);
+    type129[HWSIGN_MAX_PAYLOAD_TYPE + 1] = '\0';
+    assert_int_equal(proto_put_status_req(out, 1), 0); /* something already queued */
+    before = sbuf_len(out);
+
+    /* BEGIN: length, key and type limits. */
+    assert_int_equal(proto_put_stage_begin_req(out, 1, "k", STAGE_TYPE,
+                                               (uint64_t)HWSIGN_MAX_STAGED_STATEMENT + 1),
+                     -EMSGSIZE);
+    assert_int_equal(proto_put_stage_begin_req(out, 1, "k", STAGE_TYPE, UINT64_MAX), -EMSGSIZE);
+    assert_int_equal(proto_put_stage_begin_req(out, 1, name65, STAGE_TYPE, 10), -EMSGSIZE);
+    assert_int_equal(proto_put_stage_begin_req(out, 1, "k", type129, 10), -EMSGSIZE);
+    assert_int_equal(proto_put_stage_begin_req(out, 1, NULL, STAGE_TYPE, 10), -EMSGSIZE);
+    assert_int_equal(proto_put_stage_begin_req(out, 1, "k", NULL, 10), -EMSGSIZE);
+
+    /* DATA: empty or over the chunk limit. */
+    assert_int_equal(proto_put_stage_data_req(out, 1, big, 0), -EINVAL);
+    assert_int_equal(proto_put_stage_data_req(out, 1, NULL, 5), -EINVAL);
+    assert_int_equal(proto_put_stage_data_req(out, 1, big, HWSIGN_MAX_STAGE_CHUNK + 1), -EMSGSIZE);
+
+    /* SIGN reply: keyid must be 64 lowercase hex; a signature is required; size limits. */
+    memcpy(keyid, STAGE_KEYID, PROTO_KEYID_LEN + 1);
+    keyid[10] = 'A';
+    assert_int_equal(proto_put_stage_signature(out, 1, big, 8, 0, NULL, 0, keyid), -EINVAL);
+    keyid[10] = 'g';
+    assert_int_equal(proto_put_stage_signature(out, 1, big, 8, 0, NULL, 0, keyid), -EINVAL);
+    memcpy(keyid, STAGE_KEYID, PROTO_KEYID_LEN);
+    keyid[PROTO_KEYID_LEN - 1] = '\0'; /* 63 */
+    assert_int_equal(proto_put_stage_signature(out, 1, big, 8, 0, NULL, 0, keyid), -EINVAL);
+    keyid[PROTO_KEYID_LEN - 1] = 'f';
+    keyid[PROTO_KEYID_LEN] = 'f';
+    keyid[PROTO_KEYID_LEN + 1] = '\0'; /* 65 */
+    assert_int_equal(proto_put_stage_signature(out, 1, big, 8, 0, NULL, 0, keyid), -EINVAL);
+    assert_int_equal(proto_put_stage_signature(out, 1, big, 8, 0, NULL, 0, ""), -EINVAL);
+    assert_int_equal(proto_put_stage_signature(out, 1, big, 8, 0, NULL, 0, NULL), -EINVAL);
+    assert_int_equal(proto_put_stage_signature(out, 1, big, 0, 0, NULL, 0, STAGE_KEYID), -EINVAL);
+    assert_int_equal(proto_put_stage_signature(out, 1, NULL, 8, 0, NULL, 0, STAGE_KEYID), -EINVAL);
+    assert_int_equal(
+            proto_put_stage_signature(out, 1, big, HWSIGN_MAX_SIG + 1, 0, NULL, 0, STAGE_KEYID),
+            -EMSGSIZE);
+    assert_int_equal(proto_put_stage_signature(out, 1, big, 8, 0, big_entry,
+                                               HWSIGN_MAX_LOG_ENTRY + 1, STAGE_KEYID),
+                     -EMSGSIZE);
+
+    /* Nothing was appended by any refused call; the earlier frame is intact. */
+    assert_int_equal(sbuf_len(out), before);
+    {
+        size_t blen;
+        assert_int_equal(proto_frame_check(out, &blen), 1);
+        assert_int_equal(blen, HWSIGN_MSG_HEADER);
+    }
+}
+
+static void test_stage_decoder_limits(void **state)
+{
+    _cleanup_(sbuf_freep) struct sbuf *b = body_new();
+    _cleanup_free_ uint8_t *big = calloc(1, HWSIGN_MAX_LOG_ENTRY + 1);
+    char name65[HWSIGN_MAX_NAME + 1], type129[HWSIGN_MAX_PAYLOAD_TYPE + 1];
+    char keyid[PROTO_KEYID_LEN + 1];
+    static const uint8_t sig[] = {0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01};
+
+    assert_non_null(big);
+    memset(name65, 'n', sizeof(name65));
+    memset(type129, 't', sizeof(type129));
+
+    /* BEGIN: declared length 0 / 1 / max / max + 1 / 2^64 - 1. */
+    put_begin_body(b, "k", 1, STAGE_TYPE, strlen(STAGE_TYPE), 0);
+    assert_int_equal(decode_body(D_STAGE_BEGIN, b), -EINVAL);
+    put_begin_body(b, "k", 1, STAGE_TYPE, strlen(STAGE_TYPE), 1);
+    assert_int_equal(decode_body(D_STAGE_BEGIN, b), 0);
+    put_begin_body(b, "k", 1, STAGE_TYPE, strlen(STAGE_TYPE), HWSIGN_MAX_STAGED_STATEMENT);
+    assert_int_equal(decode_body(D_STAGE_BEGIN, b), 0);
+    put_begin_body(b, "k", 1, STAGE_TYPE, strlen(STAGE_TYPE),
+                   (uint64_t)HWSIGN_MAX_STAGED_STATEMENT + 1);
+    assert_int_equal(decode_body(D_STAGE_BEGIN, b), -EMSGSIZE);
+    put_begin_body(b, "k", 1, STAGE_TYPE, strlen(STAGE_TYPE), UINT64_MAX);
+    assert_int_equal(decode_body(D_STAGE_BEGIN, b), -EMSGSIZE);
+    /* Payload type: empty, exactly the limit, one over, an embedded NUL. */
+    put_begin_body(b, "k", 1, "", 0, 10);
+    assert_int_equal(decode_body(D_STAGE_BEGIN, b), -EINVAL);
+    put_begin_body(b, "k", 1, type129, HWSIGN_MAX_PAYLOAD_TYPE, 10);
+    assert_int_equal(decode_body(D_STAGE_BEGIN, b), 0);
+    put_begin_body(b, "k", 1, type129, HWSIGN_MAX_PAYLOAD_TYPE + 1, 10);
+    assert_int_equal(decode_body(D_STAGE_BEGIN, b), -EMSGSIZE);
+    put_begin_body(b, "k", 1, "app\0x", 5, 10);
+    assert_int_equal(decode_body(D_STAGE_BEGIN, b), -EBADMSG);
+    /* Key name: bad characters, empty, too long. */
+    put_begin_body(b, "../k", 4, STAGE_TYPE, strlen(STAGE_TYPE), 10);
+    assert_int_equal(decode_body(D_STAGE_BEGIN, b), -EINVAL);
+    put_begin_body(b, "k k", 3, STAGE_TYPE, strlen(STAGE_TYPE), 10);
+    assert_int_equal(decode_body(D_STAGE_BEGIN, b), -EINVAL);
+    put_begin_body(b, "", 0, STAGE_TYPE, strlen(STAGE_TYPE), 10);
+    assert_int_equal(decode_body(D_STAGE_BEGIN, b), -EINVAL);
+    put_begin_body(b, name65, HWSIGN_MAX_NAME + 1, STAGE_TYPE, strlen(STAGE_TYPE), 10);
+    assert_int_equal(decode_body(D_STAGE_BEGIN, b), -EMSGSIZE);
+    put_begin_body(b, name65, HWSIGN_MAX_NAME, STAGE_TYPE, strlen(STAGE_TYPE), 10);
+    assert_int_equal(decode_body(D_STAGE_BEGIN, b), 0);
+
+    /* DATA: empty, exactly the chunk limit, one over, a length beyond the body. */
+    {
+        _cleanup_free_ uint8_t *chunk = calloc(1, HWSIGN_MAX_STAGE_CHUNK + 1);
+        assert_non_null(chunk);
+        sbuf_reset(b);
+        assert_int_equal(sbuf_put_string(b, chunk, 0), 0);
+        assert_int_equal(decode_body(D_STAGE_DATA, b), -EINVAL);
+        sbuf_reset(b);
+        assert_int_equal(sbuf_put_string(b, chunk, HWSIGN_MAX_STAGE_CHUNK), 0);
+        assert_int_equal(decode_body(D_STAGE_DATA, b), 0);
+        sbuf_reset(b);
+        assert_int_equal(sbuf_put_string(b, chunk, HWSIGN_MAX_STAGE_CHUNK + 1), 0);
+        assert_int_equal(decode_body(D_STAGE_DATA, b), -EMSGSIZE);
+        sbuf_reset(b);
+        assert_int_equal(sbuf_put_u32(b, 100), 0);
+        assert_int_equal(sbuf_put(b, chunk, 99), 0);
+        assert_int_equal(decode_body(D_STAGE_DATA, b), -EBADMSG);
+    }
+
+    /* DATA reply: a count beyond what one staged statement can hold is refused. */
+    sbuf_reset(b);
+    assert_int_equal(sbuf_put_u64(b, HWSIGN_MAX_STAGED_STATEMENT), 0);
+    assert_int_equal(decode_body(D_STAGE_DATA_REPLY, b), 0);
+    sbuf_reset(b);
+    assert_int_equal(sbuf_put_u64(b, (uint64_t)HWSIGN_MAX_STAGED_STATEMENT + 1), 0);
+    assert_int_equal(decode_body(D_STAGE_DATA_REPLY, b), -EBADMSG);
+    sbuf_reset(b);
+    assert_int_equal(sbuf_put_u64(b, UINT64_MAX), 0);
+    assert_int_equal(decode_body(D_STAGE_DATA_REPLY, b), -EBADMSG);
+
+    /* SIGN reply: the well-formed body first, then one defect at a time. */
+    put_stage_sig_body(b, sig, sizeof(sig), 1, "e", 1, STAGE_KEYID, PROTO_KEYID_LEN);
+    assert_int_equal(decode_body(D_STAGE_SIG, b), 0);
+    memcpy(keyid, STAGE_KEYID, sizeof(keyid));
+    keyid[0] = 'A'; /* uppercase hex */
+    put_stage_sig_body(b, sig, sizeof(sig), 1, "", 0, keyid, PROTO_KEYID_LEN);
+    assert_int_equal(decode_body(D_STAGE_SIG, b), -EBADMSG);
+    keyid[0] = 'z'; /* not hex */
+    put_stage_sig_body(b, sig, sizeof(sig), 1, "", 0, keyid, PROTO_KEYID_LEN);
+    assert_int_equal(decode_body(D_STAGE_SIG, b), -EBADMSG);
+    keyid[0] = '\0'; /* NUL inside */
+    put_stage_sig_body(b, sig, sizeof(sig), 1, "", 0, keyid, PROTO_KEYID_LEN);
+    assert_int_equal(decode_body(D_STAGE_SIG, b), -EBADMSG);
+    put_stage_sig_body(b, sig, sizeof(sig), 1, "", 0, STAGE_KEYID, PROTO_KEYID_LEN - 1);
+    assert_int_equal(decode_body(D_STAGE_SIG, b), -EBADMSG);
+    put_stage_sig_body(b, sig, sizeof(sig), 1, "", 0, "", 0);
+    assert_int_equal(decode_body(D_STAGE_SIG, b), -EBADMSG);
+    {
+        char keyid65[PROTO_KEYID_LEN + 2];
+        memcpy(keyid65, STAGE_KEYID, PROTO_KEYID_LEN);
+        keyid65[PROTO_KEYID_LEN] = 'a';
+        keyid65[PROTO_KEYID_LEN + 1] = '\0';
+        put_stage_sig_body(b, sig, sizeof(sig), 1, "", 0, keyid65, PROTO_KEYID_LEN + 1);
+        assert_int_equal(decode_body(D_STAGE_SIG, b), -EMSGSIZE);
+    }
+    /* Empty or over-limit signature. */
+    put_stage_sig_body(b, sig, 0, 1, "", 0, STAGE_KEYID, PROTO_KEYID_LEN);
+    assert_int_equal(decode_body(D_STAGE_SIG, b), -EBADMSG);
+    put_stage_sig_body(b, big, HWSIGN_MAX_SIG + 1, 1, "", 0, STAGE_KEYID, PROTO_KEYID_LEN);
+    assert_int_equal(decode_body(D_STAGE_SIG, b), -EMSGSIZE);
+    put_stage_sig_body(b, big, HWSIGN_MAX_SIG, 1, "", 0, STAGE_KEYID, PROTO_KEYID_LEN);
+    assert_int_equal(decode_body(D_STAGE_SIG, b), 0);
+    /* Log entry: a NUL inside, exactly the limit, one over. */
+    put_stage_sig_body(b, sig, sizeof(sig), 1, "a\0b", 3, STAGE_KEYID, PROTO_KEYID_LEN);
+    assert_int_equal(decode_body(D_STAGE_SIG, b), -EBADMSG);
+    memset(big, 'e', HWSIGN_MAX_LOG_ENTRY + 1);
+    put_stage_sig_body(b, sig, sizeof(sig), 1, (const char *)big, HWSIGN_MAX_LOG_ENTRY, STAGE_KEYID,
+                       PROTO_KEYID_LEN);
+    assert_int_equal(decode_body(D_STAGE_SIG, b), 0);
+    put_stage_sig_body(b, sig, sizeof(sig), 1, (const char *)big, HWSIGN_MAX_LOG_ENTRY + 1,
+                       STAGE_KEYID, PROTO_KEYID_LEN);
+    assert_int_equal(decode_body(D_STAGE_SIG, b), -EMSGSIZE);
+    /* Trailing bytes after a complete body. */
+    put_stage_sig_body(b, sig, sizeof(sig), 1, "", 0, STAGE_KEYID, PROTO_KEYID_LEN);
+    assert_int_equal(sbuf_put_u8(b, 0), 0);
+    assert_int_equal(decode_body(D_STAGE_SIG, b), -EBADMSG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1182,6 +1651,11 @@ int main(void)
             cmocka_unit_test(test_error_mapping),
             cmocka_unit_test(test_outputs_untouched),
             cmocka_unit_test(test_attest_messages),
+            cmocka_unit_test(test_stage_round_trip),
+            cmocka_unit_test(test_stage_strict),
+            cmocka_unit_test(test_stage_known_answers),
+            cmocka_unit_test(test_stage_encoder_limits),
+            cmocka_unit_test(test_stage_decoder_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
