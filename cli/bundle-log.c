@@ -180,8 +180,8 @@ int bundle_log_verify(const struct bundle *b, const uint8_t *signer, size_t sign
             continue; /* another log's entry (e.g. Rekor): not ours to judge */
         ours++;
         (void)snprintf(what, sizeof(what), "the checkpoint of tlogEntries[%zu]", i);
-        status = log_verify_checkpoint_note(what, t->checkpoint, strlen(t->checkpoint),
-                                            log_key_path, &cp, NULL);
+        status = log_verify_checkpoint_note_spki(what, t->checkpoint, strlen(t->checkpoint),
+                                                 log_spki, log_spki_len, log_key_path, &cp, NULL);
         if (status != CLI_EXIT_OK)
             return status;
         if (cp->size != t->tree_size || memcmp(cp->root, t->root, sizeof(t->root)) != 0)

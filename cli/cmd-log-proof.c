@@ -485,18 +485,29 @@ int log_verify_checkpoint_note(const char *what, const char *text, size_t len, c
                                struct checkpoint **ret_cp, uint32_t *ret_keyid)
 {
     _cleanup_free_ uint8_t *spki = NULL;
+    size_t spki_len = 0;
+    int status;
+
+    status = load_public_key_file(key_path, &spki, &spki_len);
+    if (status != CLI_EXIT_OK)
+        return status;
+    return log_verify_checkpoint_note_spki(what, text, len, spki, spki_len, key_path, ret_cp,
+                                           ret_keyid);
+}
+
+int log_verify_checkpoint_note_spki(const char *what, const char *text, size_t len,
+                                    const uint8_t *spki, size_t spki_len, const char *key_path,
+                                    struct checkpoint **ret_cp, uint32_t *ret_keyid)
+{
     _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
     _cleanup_(note_freep) struct note *n = NULL;
     _cleanup_(checkpoint_freep) struct checkpoint *cp = NULL;
     struct note_verifier v;
     const char *body;
-    size_t spki_len = 0, body_len;
+    size_t body_len;
     uint32_t keyid;
-    int e, status;
+    int e;
 
-    status = load_public_key_file(key_path, &spki, &spki_len);
-    if (status != CLI_EXIT_OK)
-        return status;
     if (spki_parse(spki, spki_len, &pkey) < 0 || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC)
         return log_error(CLI_EXIT_ERROR, "%s is not an ECDSA public key (the log key)", key_path);
     e = note_key_id_ecdsa(spki, spki_len, &keyid);

@@ -63,6 +63,10 @@ const char *log_diagnose(const struct log_map *m, size_t off, uint64_t count,
 struct checkpoint;
 int log_verify_checkpoint_note(const char *what, const char *text, size_t len, const char *key_path,
                                struct checkpoint **ret_cp, uint32_t *ret_keyid);
+/* The same with the log key's DER SPKI already loaded from key_path (named in messages). */
+int log_verify_checkpoint_note_spki(const char *what, const char *text, size_t len,
+                                    const uint8_t *spki, size_t spki_len, const char *key_path,
+                                    struct checkpoint **ret_cp, uint32_t *ret_keyid);
 int log_load_checkpoint(const char *note_path, const char *key_path, char **ret_origin,
                         uint64_t *ret_size, uint8_t ret_root[static MERKLE_HASH_SIZE]);
 
