@@ -14,12 +14,14 @@
  * (dispatch.c), and when the connection closes (including the idle timeout).
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
 #include "conn.h"
+#include "dsse.h"
 #include "dispatch.h"
 #include "intoto.h"
 #include "journal.h"
@@ -152,25 +154,44 @@ static int judge_call(struct key_backend *b, struct job *j)
 
     (void)b;
     r = intoto_statement_parse(j->payload, j->payload_len, &st);
-    if (r == -EMSGSIZE)
+    if (r == -ENOMEM)
+        goto oom;
+    if (r == -EMSGSIZE) {
         (void)snprintf(j->errmsg, sizeof(j->errmsg),
                        "the statement exceeds a limit: a field's size, or more JSON values than "
                        "the agent parses in %u MiB (FORMAT_MAX_JSON_COST)",
                        FORMAT_MAX_JSON_COST / (1024u * 1024u));
-    else if (r < 0 && r != -ENOMEM)
+        return r;
+    }
+    if (r < 0) {
         (void)snprintf(j->errmsg, sizeof(j->errmsg), "not a valid in-toto Statement v1 (%s)",
                        strerror(-r));
-    if (r >= 0) {
-        r = statement_job_judge(j, st);
-        if (r == -EMSGSIZE)
-            (void)snprintf(j->errmsg, sizeof(j->errmsg),
-                           "the statement's subjects take more than the %u bytes one signing-log "
-                           "record holds; name fewer or shorter subjects",
-                           LOGREC_MAX_SUBJECT_BYTES);
+        return -EINVAL;
     }
-    if (r == -ENOMEM)
-        (void)snprintf(j->errmsg, sizeof(j->errmsg), "agent out of memory");
-    return r < 0 && r != -ENOMEM && r != -EMSGSIZE ? -EINVAL : r;
+    r = statement_job_judge(j, st);
+    if (r == -EMSGSIZE) {
+        (void)snprintf(j->errmsg, sizeof(j->errmsg),
+                       "the statement's subjects take more than the %u bytes one signing-log "
+                       "record holds; name fewer or shorter subjects",
+                       LOGREC_MAX_SUBJECT_BYTES);
+        return r;
+    }
+    if (r < 0)
+        goto oom;
+    /* The tree of a large statement is ~100 MiB: hand it back to the system now (glibc). */
+    st = intoto_statement_free(st);
+    (void)malloc_trim(0);
+    j->envelope_sha = EVP_MD_CTX_new();
+    if (!j->envelope_sha)
+        goto oom;
+    r = dsse_envelope_sha256_begin(j->envelope_sha, j->payload_type, j->payload, j->payload_len);
+    if (r < 0)
+        (void)snprintf(j->errmsg, sizeof(j->errmsg), "cannot hash the DSSE envelope: %s",
+                       strerror(-r));
+    return r;
+oom:
+    (void)snprintf(j->errmsg, sizeof(j->errmsg), "agent out of memory");
+    return -ENOMEM;
 }
 
 /* Moves the judged statement of src (a JOB_CALL) into a new sign job; NULL without memory. */
@@ -195,6 +216,7 @@ static struct job *sign_job_from_judged(struct job *src)
     src->n_subjects = 0;
     j->staged_bytes = src->staged_bytes;
     j->staged_budget = TAKE_PTR(src->staged_budget);
+    j->envelope_sha = TAKE_PTR(src->envelope_sha);
     return j;
 }
 

@@ -21,6 +21,7 @@
 #include "auditlog.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "dsse.h"
 #include "crypto.h"
 #include "journal.h"
 
@@ -289,7 +290,13 @@ static int log_job(struct agent *a, struct job *j)
     r.time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     memcpy(r.digest, j->digest, j->digest_len);
     memcpy(r.statement_sha256, j->statement_sha256, sizeof(r.statement_sha256));
-    if (statement) {
+    if (statement && j->envelope_sha) {
+        /* Staged: the judge hashed the envelope's head; the peer builds the same text. */
+        e = dsse_envelope_sha256_end(j->envelope_sha, j->keyid, j->sig, j->sig_len,
+                                     r.envelope_sha256);
+        if (e < 0)
+            return e;
+    } else if (statement) {
         /* The record commits to the exact envelope the peer will receive. */
         e = sign_job_envelope(j);
         if (e >= 0)

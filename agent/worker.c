@@ -58,6 +58,7 @@ struct job *job_free(struct job *j)
     EVP_PKEY_free(j->pub);
     free(j->payload_type);
     free(j->payload);
+    EVP_MD_CTX_free(j->envelope_sha);
     if (j->staged_budget)
         __atomic_sub_fetch(j->staged_budget, j->staged_bytes, __ATOMIC_RELAXED);
     free(j->keyid);

@@ -64,7 +64,10 @@ struct job {
     bool statement;        /* signs an in-toto statement: DSSE envelope, statement log record */
     size_t staged_bytes;   /* STATEMENT_SIGN: staging budget held by payload until job_free */
     size_t *staged_budget; /* the agent's counter it returns to (atomic) */
-    uint8_t *key_spki;     /* the key's DER SPKI, for the signing log */
+    /* STATEMENT_SIGN: SHA-256 state over the envelope's head (dsse_envelope_sha256_begin),
+     * computed by the judge so the event loop never builds the envelope of a large statement */
+    struct evp_md_ctx_st *envelope_sha;
+    uint8_t *key_spki; /* the key's DER SPKI, for the signing log */
     size_t key_spki_len;
 
     /* Who asked, for the signing log (copied at submit: the peer may be gone at completion). */

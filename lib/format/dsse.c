@@ -2,12 +2,14 @@
 #include "dsse.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json_object.h>
 
+#include "crypto-cleanup.h"
 #include "crypto.h"
 #include "json.h"
 #include "macro.h"
@@ -153,6 +155,102 @@ int dsse_envelope_encode(const char *payload_type, const uint8_t *payload, size_
     if (r < 0)
         return r;
     return fjson_serialize(env, ret, ret_len);
+}
+
+/* Text json-c writes as it is (JSON_C_TO_STRING_NOSLASHESCAPE): printable ASCII but '"', '\\'. */
+static bool json_verbatim(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max + 1);
+
+    if (n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+            return false;
+    return true;
+}
+
+/* Base64 of data into ctx, DSSE_B64_CHUNK input bytes at a time (a multiple of 3). */
+#define DSSE_B64_CHUNK (48u * 1024u)
+static int digest_base64(EVP_MD_CTX *ctx, const uint8_t *data, size_t len)
+{
+    unsigned char out[DSSE_B64_CHUNK / 3u * 4u + 1u];
+
+    for (size_t off = 0; off < len;) {
+        size_t n = MIN((size_t)DSSE_B64_CHUNK, len - off);
+        int k = EVP_EncodeBlock(out, data + off, (int)n);
+
+        if (k < 0 || EVP_DigestUpdate(ctx, out, (size_t)k) != 1)
+            return -EIO;
+        off += n;
+    }
+    return 0;
+}
+
+static int digest_text(EVP_MD_CTX *ctx, const char *s)
+{
+    return EVP_DigestUpdate(ctx, s, strlen(s)) == 1 ? 0 : -EIO;
+}
+
+int dsse_envelope_sha256_begin(EVP_MD_CTX *ctx, const char *payload_type, const uint8_t *payload,
+                               size_t payload_len)
+{
+    int r;
+
+    if (!ctx || !payload_type || (!payload && payload_len > 0))
+        return -EINVAL;
+    if (payload_len > DSSE_MAX_PAYLOAD || strlen(payload_type) > DSSE_MAX_PAYLOAD_TYPE)
+        return -EMSGSIZE;
+    if (!json_verbatim(payload_type, DSSE_MAX_PAYLOAD_TYPE))
+        return -EINVAL;
+    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+        return -EIO;
+    r = digest_text(ctx, "{\"payload\":\"");
+    if (r >= 0)
+        r = digest_base64(ctx, payload, payload_len);
+    if (r >= 0)
+        r = digest_text(ctx, "\",\"payloadType\":\"");
+    if (r >= 0)
+        r = digest_text(ctx, payload_type);
+    if (r >= 0)
+        r = digest_text(ctx, "\",\"signatures\":[{");
+    return r;
+}
+
+int dsse_envelope_sha256_end(const EVP_MD_CTX *ctx, const char *keyid, const uint8_t *sig,
+                             size_t sig_len, uint8_t ret_digest[static 32])
+{
+    _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *c = EVP_MD_CTX_new();
+    unsigned int n = 0;
+    int r;
+
+    if (!ctx || !sig || sig_len == 0)
+        return -EINVAL;
+    if (sig_len > DSSE_MAX_SIG)
+        return -EMSGSIZE;
+    if (keyid && !json_verbatim(keyid, DSSE_MAX_KEYID))
+        return strlen(keyid) > DSSE_MAX_KEYID ? -EMSGSIZE : -EINVAL;
+    if (!c || EVP_MD_CTX_copy_ex(c, ctx) != 1)
+        return -ENOMEM;
+    r = 0;
+    if (keyid) {
+        r = digest_text(c, "\"keyid\":\"");
+        if (r >= 0)
+            r = digest_text(c, keyid);
+        if (r >= 0)
+            r = digest_text(c, "\",");
+    }
+    if (r >= 0)
+        r = digest_text(c, "\"sig\":\"");
+    if (r >= 0)
+        r = digest_base64(c, sig, sig_len);
+    if (r >= 0)
+        r = digest_text(c, "\"}]}");
+    if (r < 0)
+        return r;
+    if (EVP_DigestFinal_ex(c, ret_digest, &n) != 1 || n != 32)
+        return -EIO;
+    return 0;
 }
 
 struct dsse_envelope *dsse_envelope_free(struct dsse_envelope *env)

@@ -58,6 +58,19 @@ int dsse_envelope_encode(const char *payload_type, const uint8_t *payload, size_
                          const struct dsse_signature *sigs, size_t n_sigs, char **ret,
                          size_t *ret_len);
 
+/*
+ * SHA-256 of the text dsse_envelope_encode writes for one signature, without the text: begin
+ * hashes `{"payload":"<base64>","payloadType":"<type>","signatures":[{` in pieces (no buffer of
+ * the envelope's size), so the costly part can run before the signature exists; end adds the
+ * signature (and its keyid, NULL for none) to a copy of that state. ctx is an EVP_MD_CTX the
+ * caller allocated. payload_type and keyid must be printable ASCII without '"' or '\\' (text
+ * json-c writes unescaped), else -EINVAL; limits as dsse_envelope_encode.
+ */
+int dsse_envelope_sha256_begin(EVP_MD_CTX *ctx, const char *payload_type, const uint8_t *payload,
+                               size_t payload_len);
+int dsse_envelope_sha256_end(const EVP_MD_CTX *ctx, const char *keyid, const uint8_t *sig,
+                             size_t sig_len, uint8_t ret_digest[static 32]);
+
 /* Strict decode of envelope text (at most DSSE_MAX_ENVELOPE bytes) or of a parsed object. */
 int dsse_envelope_decode(const char *json, size_t len, struct dsse_envelope **ret);
 int dsse_envelope_from_json(const struct json_object *obj, struct dsse_envelope **ret);

@@ -490,6 +490,58 @@ static void test_size_limits(void **state)
     assert_ptr_equal(env, POISON_PTR);
 }
 
+/* The streaming envelope hash equals SHA-256 of dsse_envelope_encode's text: payloads across
+ * base64 chunk boundaries, with and without keyid; and it refuses what json-c would escape. */
+static void test_envelope_sha256_stream(void **state)
+{
+    static const size_t sizes[] = {0, 1, 2, 3, 4, 49151, 49152, 49153, 98305, 300001};
+    _cleanup_free_ uint8_t *payload = malloc(300001);
+    const uint8_t sig[] = {0x30, 0x45, 0x02, 0x21, 0xff, 0x00, 0x7f};
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+    assert_non_null(payload);
+    assert_non_null(ctx);
+    for (size_t i = 0; i < 300001; i++)
+        payload[i] = (uint8_t)(i * 7919u >> 3);
+    for (size_t i = 0; i < ELEMENTSOF(sizes); i++)
+        for (int with_keyid = 0; with_keyid < 2; with_keyid++) {
+            struct dsse_signature s = {.keyid = with_keyid ? "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+                                                           : NULL,
+                                       .sig = sig,
+                                       .sig_len = sizeof(sig)};
+            _cleanup_free_ char *text = NULL;
+            uint8_t want[32], got[32];
+            size_t len = 0;
+
+            assert_int_equal(dsse_envelope_encode("application/vnd.in-toto+json", payload, sizes[i],
+                                                  &s, 1, &text, &len),
+                             0);
+            assert_int_equal(hash_buffer(HWSIGN_HASH_SHA256, text, len, want, sizeof(want)), 0);
+            assert_int_equal(dsse_envelope_sha256_begin(ctx, "application/vnd.in-toto+json",
+                                                        payload, sizes[i]),
+                             0);
+            assert_int_equal(dsse_envelope_sha256_end(ctx, s.keyid, sig, sizeof(sig), got), 0);
+            assert_memory_equal(got, want, 32);
+            /* end works on a copy: a second signature over the same state differs. */
+            assert_int_equal(dsse_envelope_sha256_end(ctx, s.keyid, sig, sizeof(sig) - 1, got), 0);
+            assert_memory_not_equal(got, want, 32);
+        }
+    {
+        uint8_t d[32];
+        assert_int_equal(dsse_envelope_sha256_begin(ctx, "a\"b", payload, 1), -EINVAL);
+        assert_int_equal(dsse_envelope_sha256_begin(ctx, "a\\b", payload, 1), -EINVAL);
+        assert_int_equal(dsse_envelope_sha256_begin(ctx, "a\nb", payload, 1), -EINVAL);
+        assert_int_equal(dsse_envelope_sha256_begin(ctx, "t", NULL, 1), -EINVAL);
+        assert_int_equal(dsse_envelope_sha256_begin(ctx, "t", payload, DSSE_MAX_PAYLOAD + 1),
+                         -EMSGSIZE);
+        assert_int_equal(dsse_envelope_sha256_begin(ctx, "t", payload, 3), 0);
+        assert_int_equal(dsse_envelope_sha256_end(ctx, "k\"", sig, sizeof(sig), d), -EINVAL);
+        assert_int_equal(dsse_envelope_sha256_end(ctx, NULL, sig, 0, d), -EINVAL);
+        assert_int_equal(dsse_envelope_sha256_end(ctx, NULL, sig, DSSE_MAX_SIG + 1, d), -EMSGSIZE);
+    }
+    EVP_MD_CTX_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,7 +549,7 @@ int main(void)
             cmocka_unit_test(test_ed25519_vectors), cmocka_unit_test(test_ecdsa_protocol_vector),
             cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_encode_errors),
             cmocka_unit_test(test_lenient_inputs),  cmocka_unit_test(test_malformed),
-            cmocka_unit_test(test_size_limits),
+            cmocka_unit_test(test_size_limits),     cmocka_unit_test(test_envelope_sha256_stream),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
