@@ -240,7 +240,8 @@ check 4 'predicate broken.json is not a JSON object' attest-blob --key k1 --type
 check 4 'predicate dup.json is not a JSON object' attest-blob --key k1 --type https://x.example/v1 --predicate dup.json --subject file.txt -o att.json
 STDIN=array.json check 4 'predicate standard input is not a JSON object' attest-blob --key k1 --type https://x.example/v1 --predicate - --subject file.txt -o att.json
 check 4 'cannot read predicate missing.json: No such file' attest-blob --key k1 --type https://x.example/v1 --predicate missing.json --subject file.txt -o att.json
-head -c 60000 /dev/zero | tr '\0' ' ' >big.json
+# One byte over INTOTO_MAX_STATEMENT (16 MiB).
+head -c $((16 * 1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >big.json
 check 4 'predicate big.json is too large' attest-blob --key k1 --type https://x.example/v1 --predicate big.json --subject file.txt -o att.json
 check 4 'cannot read subject missing.bin: No such file' attest-blob --key k1 "${A[@]}" --subject missing.bin
 mkdir -p adir
@@ -362,7 +363,9 @@ check 4 'cannot read bundle missing.json: No such file' verify --key p256.pub --
 check 4 'garbage.sig is not a JSON object' verify --key p256.pub --bundle garbage.sig blob.bin
 check 4 'pred.json is neither a Sigstore bundle nor a DSSE envelope' verify --key p256.pub --bundle pred.json blob.bin
 check 4 'badtype.json is not a valid Sigstore bundle' verify --key p256.pub --bundle badtype.json blob.bin
-check 4 'huge.sig is too large to be a bundle' verify --key p256.pub --bundle huge.sig blob.bin
+# One byte over BUNDLE_MAX_JSON (23 MiB).
+head -c $((23 * 1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >huge.bundle
+check 4 'huge.bundle is too large to be a bundle' verify --key p256.pub --bundle huge.bundle blob.bin
 check 4 'cannot read missing.bin' verify --key p256.pub --bundle msg.json missing.bin
 check 4 'cannot read public key missing.pub' verify --key missing.pub --bundle msg.json blob.bin
 

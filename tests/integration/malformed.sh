@@ -78,7 +78,7 @@ for n in (0, 1, 4):
 
 # Unknown and reply-only types: explicit unsupported, the connection stays usable.
 s = conn()
-for t in (0, 11, 0x55, 0x7f, 0x80, 0x84, 0xff):
+for t in (0, 14, 0x55, 0x7f, 0x80, 0x84, 0x8b, 0xff):
     s.sendall(frame(t, 7))
     rt, rid, code, _ = read_reply(s)
     check(rt == FAILURE and rid == 7 and code == 2, f"type {t:#x}: unsupported")
@@ -94,6 +94,11 @@ cases = [
     ("key info: name with NUL", frame(3, 9, sstr(b"a\0b"))),
     ("key info: name too long", frame(3, 9, sstr(b"a" * 65))),
     ("status: trailing bytes", frame(1, 9, b"junk")),
+    ("stage begin: length 0", frame(11, 9, sstr(b"k") + sstr(b"application/vnd.in-toto+json") + struct.pack(">Q", 0))),
+    ("stage begin: over 16 MiB", frame(11, 9, sstr(b"k") + sstr(b"application/vnd.in-toto+json") + struct.pack(">Q", 16 * 1024 * 1024 + 1))),
+    ("stage data: no statement staged", frame(12, 9, sstr(b"{}"))),
+    ("stage sign: no statement staged", frame(13, 9)),
+    ("stage sign: trailing bytes", frame(13, 9, b"x")),
 ]
 for what, f in cases:
     s.sendall(f)
