@@ -26,6 +26,7 @@
 #include "dispatch.h"
 #include "fake-backend.h"
 #include "journal.h"
+#include "proto-stage.h"
 #include "proto.h"
 
 #define NONADMIN_UID 4242u
@@ -219,9 +220,29 @@ static void check_reply(const uint8_t *p, size_t len)
         free(sig);
         break;
     }
+    case HWSIGN_MSG_REPLY | HWSIGN_MSG_SIGN_STATEMENT:
+    case HWSIGN_MSG_REPLY | HWSIGN_MSG_SIGN_PROVENANCE: {
+        char *json = NULL;
+        size_t n;
+        r = proto_get_statement_reply(b, &json, &n, NULL, NULL, NULL);
+        free(json);
+        break;
+    }
     case HWSIGN_MSG_REPLY | HWSIGN_MSG_KEY_DELETE:
+    case HWSIGN_MSG_REPLY | HWSIGN_MSG_STATEMENT_BEGIN:
         r = proto_get_empty(b);
         break;
+    case HWSIGN_MSG_REPLY | HWSIGN_MSG_STATEMENT_DATA: {
+        uint64_t received;
+        r = proto_get_stage_data_reply(b, &received);
+        break;
+    }
+    case HWSIGN_MSG_REPLY | HWSIGN_MSG_STATEMENT_SIGN: {
+        struct proto_stage_signature s = {0};
+        r = proto_get_stage_signature(b, &s);
+        proto_stage_signature_clear(&s);
+        break;
+    }
     default:
         check(false, "reply of unknown type");
     }
@@ -313,6 +334,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         wait_jobs();
     complete_jobs();
     check(A.nconns == 0, "connection leaked");
+    check(A.staged_bytes == 0, "staging budget leaked");
     A.stopping = false;
     if (!keystore_pristine())
         keystore_reset();
