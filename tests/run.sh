@@ -6,7 +6,8 @@
 # and real SoftHSM2 tokens started in temporary directories. Exits non-zero on any failure.
 #
 # Environment: HWSIGN_SKIP_APT=1 skips the package step; HWSIGN_JOBS sets build parallelism;
-# HWSIGN_FUZZ_SECONDS=N also runs each libFuzzer harness for N seconds (clang build).
+# HWSIGN_FUZZ_SECONDS=N also runs each libFuzzer harness for N seconds (clang build); from 60
+# on, the dispatcher harness runs HWSIGN_FUZZ_DISPATCH_RUNS (10^6) inputs instead, within 10 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOP=$PWD
@@ -63,8 +64,14 @@ if [ "${HWSIGN_FUZZ_SECONDS:-0}" -gt 0 ]; then
         name=${f##*/fuzz-}
         work=$(mktemp -d)
         cp -r "tests/fuzz/corpus/$name/." "$work/" 2>/dev/null || true
+        limits=(-max_total_time="$HWSIGN_FUZZ_SECONDS")
+        # RELIABILITY #2: the dispatcher fuzzer gets 10^6 executions per run (at most 10 min);
+        # it drives real sockets and worker threads, ~4k execs/s, so 60 s would give 0.2M.
+        if [ "$name" = dispatch ] && [ "$HWSIGN_FUZZ_SECONDS" -ge 60 ]; then
+            limits=(-runs="${HWSIGN_FUZZ_DISPATCH_RUNS:-1000000}" -max_total_time=600)
+        fi
         echo "-- $name"
-        "$f" -max_total_time="$HWSIGN_FUZZ_SECONDS" -print_final_stats=1 "$work" 2>&1 \
+        "$f" "${limits[@]}" -print_final_stats=1 "$work" 2>&1 \
             | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' || true
         rm -rf "$work"
     done

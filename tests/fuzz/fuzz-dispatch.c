@@ -92,7 +92,9 @@ static bool keystore_pristine(void)
 
 static int init(void)
 {
-    static const char policy[] = "[key \"k2\"]\nallow-users = 4242\n";
+    /* One connection at a time: a small table keeps conn_by_id's scans short. */
+    static const char policy[] =
+            "[agent]\nmax-connections = 4\n[key \"k2\"]\nallow-users = 4242\n";
     const char *base = getenv("TMPDIR");
     char err[256];
 
