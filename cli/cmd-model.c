@@ -477,8 +477,9 @@ static void sign_usage(FILE *f)
           "  --json                print a JSON summary (not with -o -)\n"
           "  -h, --help            show this help\n"
           "\n"
-          "Limit: the signed statement holds at most 16 MiB (over 100,000 files or shards with\n"
-          "short names); above 40 KiB it is sent to the agent in chunks.\n"
+          "Limits: 65,536 files or shards; a signed statement of at most 16 MiB that json-c can\n"
+          "hold in 96 MiB (65,536 resources with names of up to ~100 bytes). A statement over\n"
+          "40 KiB is sent to the agent in chunks.\n"
           "\n"
           "Exit status: 0 signed; 1 the agent refused (policy); 2 usage error; 3 agent or\n"
           "hardware unavailable; 4 unreadable model, a symlink or special file in it, a model\n"
@@ -642,9 +643,11 @@ static int sign_model(const struct model_args *a, const struct cli_context *ctx)
     if (r == -EMSGSIZE)
         return log_error(CLI_EXIT_ERROR,
                          "cannot sign %s: its %zu %s do not fit one signed statement (at most %u "
-                         "bytes)%s",
+                         "MiB, parsed within %u MiB)%s",
                          a->dir, model_manifest_n_resources(m), a->shard_size ? "shards" : "files",
-                         INTOTO_MAX_STATEMENT, a->shard_size ? ": use a larger --shard-size" : "");
+                         INTOTO_MAX_STATEMENT / (1024u * 1024u),
+                         FORMAT_MAX_JSON_COST / (1024u * 1024u),
+                         a->shard_size ? ": use a larger --shard-size" : "");
     if (r < 0)
         return log_errno(r, "cannot build the model statement");
 
