@@ -33,20 +33,13 @@ done
 
 D=$(mktemp -d "${TMPDIR:-/tmp}/hwsign-bench-attest.XXXXXX")
 AGENT_PID=
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
+stop_all() {
     bench_stop_child "$AGENT_PID"
     if [[ -s $D/tpm/swtpm.pid ]]; then
         kill -TERM "$(head -n1 "$D/tpm/swtpm.pid")" 2>/dev/null || true
     fi
-    [[ $rc -ne 0 && -s $D/agent.log ]] && tail -n 20 "$D/agent.log" >&2
-    rm -rf "$D"
-    exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_on_exit stop_all "$D/agent.log"
 
 mkdir -p "$D/tpm" "$D/tokens" "$D/state" "$D/run" "$D/work"
 chmod 755 "$D/run"

@@ -81,24 +81,11 @@ stop_strace() {
     STRACE_PID=
 }
 
-cleanup() {
-    local rc=$? f
-    trap - EXIT INT TERM
+stop_all() {
     stop_strace
     stop_agent
-    if [[ $rc -ne 0 ]]; then
-        for f in "$D"/agent-*.log; do
-            [[ -s $f ]] || continue
-            echo "bench-log.sh: failed (status $rc); last lines of $(basename "$f"):" >&2
-            tail -n 20 "$f" >&2 || true
-        done
-    fi
-    rm -rf "$D"
-    exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_on_exit stop_all "$D/agent-*.log"
 
 SOCK=$D/run/agent.sock
 ((${#SOCK} < 100)) || die "socket path '$SOCK' too long: use a shorter BENCH_LOG_DIR"

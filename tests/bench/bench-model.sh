@@ -53,20 +53,8 @@ D=$(mktemp -d "$BASE/hwsign-bench-model.XXXXXX")
 D=$(cd "$D" && pwd)
 cd "$D"
 AGENT_PID=
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    bench_stop_child "$AGENT_PID"
-    if [[ $rc -ne 0 && -s $D/agent.log ]]; then
-        echo "$BENCH_PROG: failed (status $rc); last lines of the agent log:" >&2
-        tail -n 20 "$D/agent.log" >&2 || true
-    fi
-    rm -rf "$D"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+stop_all() { bench_stop_child "$AGENT_PID"; }
+bench_on_exit stop_all "$D/agent.log"
 
 # --- agent with a SoftHSM2 P-256 key ---------------------------------------------------------
 mkdir -p "$D/tokens" "$D/state" "$D/run"

@@ -94,24 +94,11 @@ stop_loader() {
     bench_stop_child "$LOADER_PID"
     LOADER_PID=
 }
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
+stop_all() {
     stop_loader
     bench_stop_child "$AGENT_PID"
-    if [[ $rc -ne 0 ]]; then
-        for f in "$D/agent.log" "$D/loader.err"; do
-            [[ -s $f ]] || continue
-            echo "$BENCH_PROG: failed (status $rc); last lines of $(basename "$f"):" >&2
-            tail -n 20 "$f" >&2 || true
-        done
-    fi
-    rm -rf "$D"
-    exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_on_exit stop_all "$D/agent.log" "$D/loader.err"
 
 SOCK=$D/run/agent.sock
 ((${#SOCK} < 100)) || die "socket path '$SOCK' too long: use a shorter BENCH_STAGE_DIR"

@@ -77,27 +77,12 @@ stop_swtpm() {
     kill -KILL "$pid" 2>/dev/null || true
 }
 
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
+stop_all() {
     bench_stop_child "$HAMMER_PID"
     stop_agent
     stop_swtpm
-    if [[ $rc -ne 0 ]]; then
-        echo "$BENCH_PROG: failed (status $rc)" >&2
-        for f in agent.log tpm/swtpm.log; do
-            if [[ -s $D/$f ]]; then
-                echo "-- last lines of $f:" >&2
-                tail -n 20 "$D/$f" >&2 || true
-            fi
-        done
-    fi
-    rm -rf "$D"
-    exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_on_exit stop_all "$D/agent.log" "$D/tpm/swtpm.log"
 
 # --- build the two programs against the build tree ------------------------------------------
 mkdir -p "$D/bin"

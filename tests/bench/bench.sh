@@ -54,20 +54,7 @@ stop_agent() {
     AGENT_PID=
 }
 
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_agent
-    if [[ $rc -ne 0 && -s $D/agent.log ]]; then
-        echo "bench.sh: failed (status $rc); last lines of the agent log:" >&2
-        tail -n 20 "$D/agent.log" >&2 || true
-    fi
-    rm -rf "$D"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_on_exit stop_agent "$D/agent.log"
 
 # --- build the two programs against the build tree ------------------------------------------
 mkdir -p "$D/bin"

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 #
-# Shell helpers shared by bench.sh and bench-tpm.sh (sourced, not run). Callers set
+# Shell helpers shared by the benchmark scripts (sourced, not run). Callers set
 # BENCH_PROG (their name, for messages), HERE (this directory) and SRC (the repository) first,
 # and run under `set -euo pipefail`.
 
@@ -13,6 +13,35 @@ BENCH_CFLAGS=(-O2 -g -std=gnu11 -pthread -Wall -Wextra -Werror -Wformat=2 -Wshad
 die() {
     echo "$BENCH_PROG: $*" >&2
     exit 1
+}
+
+# bench_on_exit STOP LOG...: install the exit handling every benchmark uses. On exit (INT and
+# TERM exit with 130 / 143 through it) the handler runs the function STOP (which stops what the
+# script started), shows the last 20 lines of each non-empty LOG when the script failed, removes
+# $D and exits with the script's status. A LOG may be a glob, expanded at exit.
+bench_on_exit() {
+    BENCH_STOP_FN=$1
+    shift
+    BENCH_LOGS=("$@")
+    trap bench_exit_handler EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+bench_exit_handler() {
+    local rc=$? pattern f
+    trap - EXIT INT TERM
+    "$BENCH_STOP_FN" || true
+    if [[ $rc -ne 0 ]]; then
+        for pattern in "${BENCH_LOGS[@]}"; do
+            for f in $pattern; do
+                [[ -s $f ]] || continue
+                echo "$BENCH_PROG: failed (status $rc); last lines of $(basename "$f"):" >&2
+                tail -n 20 "$f" >&2 || true
+            done
+        done
+    fi
+    [[ -z ${D:-} ]] || rm -rf "$D"
+    exit "$rc"
 }
 
 # bench_build_dir [BUILD_DIR]: sets BUILD to the absolute build directory (default ./build,
