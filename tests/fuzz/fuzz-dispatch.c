@@ -93,8 +93,7 @@ static bool keystore_pristine(void)
 static int init(void)
 {
     /* One connection at a time: a small table keeps conn_by_id's scans short. */
-    static const char policy[] =
-            "[agent]\nmax-connections = 4\n[key \"k2\"]\nallow-users = 4242\n";
+    static const char policy[] = "[agent]\nmax-connections = 4\n[key \"k2\"]\nallow-users = 4242\n";
     const char *base = getenv("TMPDIR");
     char err[256];
 
