@@ -102,7 +102,10 @@ int sign_statement_submit(struct agent *a, struct conn *c, uint32_t id, const st
 int statement_job_judge(struct job *j, const struct intoto_statement *st);
 int statement_job_submit(struct agent *a, struct conn *c, uint32_t id, const struct key_record *k,
                          struct job *j, uint8_t req_type);
-void statement_reply_too_many_subjects(struct agent *a, struct conn *c, uint32_t id);
+/* The refusal of a statement whose subjects do not fit one signing-log record (%u: the limit). */
+#define STATEMENT_SUBJECTS_TOO_LARGE                                                               \
+    "the statement's subjects take more than the %u bytes one signing-log record holds; name "     \
+    "fewer or shorter subjects"
 int handle_sign_provenance(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);
 /* handle-stage.c: statements sent in chunks (STATEMENT_BEGIN, _DATA, _SIGN). */
 int handle_statement_begin(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body);

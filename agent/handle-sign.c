@@ -164,8 +164,6 @@ static int copy_subjects(const struct intoto_statement *st, struct job *j)
 
 int statement_job_judge(struct job *j, const struct intoto_statement *st)
 {
-    _cleanup_free_ uint8_t *pae = NULL;
-    size_t pae_len;
     int r;
 
     if (!subjects_fit_log(st))
@@ -180,10 +178,8 @@ int statement_job_judge(struct job *j, const struct intoto_statement *st)
     j->hash = HWSIGN_HASH_SHA256;
     j->scheme = HWSIGN_SCHEME_DEFAULT;
     j->digest_len = hash_len(HWSIGN_HASH_SHA256);
-    r = dsse_pae(INTOTO_PAYLOAD_TYPE, strlen(INTOTO_PAYLOAD_TYPE), j->payload, j->payload_len, &pae,
-                 &pae_len);
-    if (r >= 0)
-        r = hash_buffer(HWSIGN_HASH_SHA256, pae, pae_len, j->digest, sizeof(j->digest));
+    r = dsse_pae_sha256(INTOTO_PAYLOAD_TYPE, strlen(INTOTO_PAYLOAD_TYPE), j->payload,
+                        j->payload_len, j->digest);
     if (r >= 0)
         r = hash_buffer(HWSIGN_HASH_SHA256, j->payload, j->payload_len, j->statement_sha256,
                         sizeof(j->statement_sha256));
@@ -227,15 +223,6 @@ int statement_job_submit(struct agent *a, struct conn *c, uint32_t id, const str
     return dispatch_submit(a, c, s, j, id, req_type);
 }
 
-/* The reply to a statement whose subjects do not fit one signing-log record. */
-void statement_reply_too_many_subjects(struct agent *a, struct conn *c, uint32_t id)
-{
-    conn_reply_error(a, c, id, -EMSGSIZE,
-                     "the statement's subjects take more than the %u bytes one signing-log "
-                     "record holds; name fewer or shorter subjects",
-                     LOGREC_MAX_SUBJECT_BYTES);
-}
-
 int sign_statement_submit(struct agent *a, struct conn *c, uint32_t id, const struct key_record *k,
                           const uint8_t *statement, size_t len, const struct intoto_statement *st,
                           uint8_t req_type)
@@ -254,7 +241,7 @@ int sign_statement_submit(struct agent *a, struct conn *c, uint32_t id, const st
     if (r < 0) {
         job_free(j);
         if (r == -EMSGSIZE)
-            statement_reply_too_many_subjects(a, c, id);
+            conn_reply_error(a, c, id, r, STATEMENT_SUBJECTS_TOO_LARGE, LOGREC_MAX_SUBJECT_BYTES);
         else
             conn_reply_error(a, c, id, -ENOMEM, "agent out of memory");
         return r;

@@ -170,9 +170,7 @@ static int judge_call(struct key_backend *b, struct job *j)
     }
     r = statement_job_judge(j, st);
     if (r == -EMSGSIZE) {
-        (void)snprintf(j->errmsg, sizeof(j->errmsg),
-                       "the statement's subjects take more than the %u bytes one signing-log "
-                       "record holds; name fewer or shorter subjects",
+        (void)snprintf(j->errmsg, sizeof(j->errmsg), STATEMENT_SUBJECTS_TOO_LARGE,
                        LOGREC_MAX_SUBJECT_BYTES);
         return r;
     }
@@ -251,7 +249,6 @@ void handle_statement_judged(struct agent *a, struct conn *c, struct job *j)
 int handle_statement_sign(struct agent *a, struct conn *c, uint32_t id, struct sbuf *body)
 {
     struct stage *s = c->stage;
-    const struct key_record *k;
     struct job *j;
     int r;
 
@@ -272,11 +269,8 @@ int handle_statement_sign(struct agent *a, struct conn *c, uint32_t id, struct s
         stage_drop(a, c);
         return -EINVAL;
     }
-    r = signing_key(a, c, id, s->key, "statement", &k);
-    if (r < 0) {
-        stage_drop(a, c);
-        return r;
-    }
+    /* The key and peer were checked at BEGIN and are checked again once the statement is
+     * judged (judged_continue); nothing to gain from a third look here. */
     j = job_new(JOB_CALL);
     if (!j) {
         stage_drop(a, c);

@@ -73,17 +73,30 @@ int dsse_pae(const char *type, size_t type_len, const uint8_t *body, size_t body
 int dsse_pae_sha256(const char *type, size_t type_len, const uint8_t *body, size_t body_len,
                     uint8_t ret_digest[static 32])
 {
-    _cleanup_free_ uint8_t *pae = NULL;
+    _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
+    char head[64];
+    unsigned int n = 0;
     uint8_t d[32];
-    size_t n = 0;
-    int r;
+    int k;
 
-    r = dsse_pae(type, type_len, body, body_len, &pae, &n);
-    if (r < 0)
-        return r;
-    r = hash_buffer(HWSIGN_HASH_SHA256, pae, n, d, sizeof(d));
-    if (r < 0)
-        return r;
+    /* Streamed: a 16 MiB statement is hashed in place, not copied into its PAE first. */
+    if ((!type && type_len > 0) || (!body && body_len > 0))
+        return -EINVAL;
+    if (type_len > DSSE_MAX_PAYLOAD_TYPE || body_len > DSSE_MAX_PAYLOAD)
+        return -EMSGSIZE;
+    ctx = EVP_MD_CTX_new();
+    if (!ctx)
+        return -ENOMEM;
+    k = snprintf(head, sizeof(head), PAE_PREFIX "%zu ", type_len);
+    if (k < 0 || (size_t)k >= sizeof(head) || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestUpdate(ctx, head, (size_t)k) != 1 ||
+        (type_len && EVP_DigestUpdate(ctx, type, type_len) != 1))
+        return -EIO;
+    k = snprintf(head, sizeof(head), " %zu ", body_len);
+    if (k < 0 || (size_t)k >= sizeof(head) || EVP_DigestUpdate(ctx, head, (size_t)k) != 1 ||
+        (body_len && EVP_DigestUpdate(ctx, body, body_len) != 1) ||
+        EVP_DigestFinal_ex(ctx, d, &n) != 1 || n != sizeof(d))
+        return -EIO;
     memcpy(ret_digest, d, sizeof(d));
     return 0;
 }

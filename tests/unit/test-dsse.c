@@ -517,6 +517,15 @@ static void test_envelope_sha256_stream(void **state)
                                                   &s, 1, &text, &len),
                              0);
             assert_int_equal(hash_buffer(HWSIGN_HASH_SHA256, text, len, want, sizeof(want)), 0);
+            if (!with_keyid) { /* the streamed PAE hash equals SHA-256 of the built PAE */
+                _cleanup_free_ uint8_t *pae = NULL;
+                uint8_t a[32], b[32];
+                size_t pn = 0;
+                assert_int_equal(dsse_pae("t/x", 3, payload, sizes[i], &pae, &pn), 0);
+                assert_int_equal(hash_buffer(HWSIGN_HASH_SHA256, pae, pn, a, sizeof(a)), 0);
+                assert_int_equal(dsse_pae_sha256("t/x", 3, payload, sizes[i], b), 0);
+                assert_memory_equal(a, b, 32);
+            }
             assert_int_equal(dsse_envelope_sha256_begin(ctx, "application/vnd.in-toto+json",
                                                         payload, sizes[i]),
                              0);
@@ -532,6 +541,9 @@ static void test_envelope_sha256_stream(void **state)
         assert_int_equal(dsse_envelope_sha256_begin(ctx, "a\\b", payload, 1), -EINVAL);
         assert_int_equal(dsse_envelope_sha256_begin(ctx, "a\nb", payload, 1), -EINVAL);
         assert_int_equal(dsse_envelope_sha256_begin(ctx, "t", NULL, 1), -EINVAL);
+        assert_int_equal(dsse_pae_sha256("t", 1, NULL, 1, d), -EINVAL);
+        assert_int_equal(dsse_pae_sha256("t", 1, payload, DSSE_MAX_PAYLOAD + 1, d), -EMSGSIZE);
+        assert_int_equal(dsse_pae_sha256("t", DSSE_MAX_PAYLOAD_TYPE + 1, payload, 1, d), -EMSGSIZE);
         assert_int_equal(dsse_envelope_sha256_begin(ctx, "t", payload, DSSE_MAX_PAYLOAD + 1),
                          -EMSGSIZE);
         assert_int_equal(dsse_envelope_sha256_begin(ctx, "t", payload, 3), 0);
