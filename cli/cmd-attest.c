@@ -159,6 +159,30 @@ static int read_predicate(const char *path, uint8_t **ret, size_t *ret_len)
     return CLI_EXIT_OK;
 }
 
+int attest_sign_statement(struct hwsign_client *client, const char *key, const char *stmt,
+                          size_t stmt_len, const char *what, struct dsse_envelope **ret_env,
+                          char **ret_hint)
+{
+    _cleanup_(dsse_envelope_freep) struct dsse_envelope *env = NULL;
+    _cleanup_free_ char *env_json = NULL;
+    size_t env_len = 0;
+    int r;
+
+    r = hwsign_sign_statement(client, key, INTOTO_PAYLOAD_TYPE, (const uint8_t *)stmt, stmt_len,
+                              &env_json, &env_len);
+    if (r < 0)
+        return log_agent_error(client, r, "signing %s with key '%s' failed", what, key);
+    r = dsse_envelope_decode(env_json, env_len, &env);
+    if (r < 0)
+        return log_error(CLI_EXIT_ERROR, "the agent returned a malformed DSSE envelope: %s",
+                         strerror(-r));
+    r = attest_check_envelope(client, key, env, stmt, stmt_len, ret_hint);
+    if (r != CLI_EXIT_OK)
+        return r;
+    *ret_env = TAKE_PTR(env);
+    return CLI_EXIT_OK;
+}
+
 /*
  * The agent's reply must be an envelope over exactly the statement we sent, with one signature
  * that verifies with the key's public key and a keyid equal to its hint. Returns an exit status.
@@ -246,8 +270,8 @@ static int attest(const struct attest_args *a, const struct cli_context *ctx)
     _cleanup_(dsse_envelope_freep) struct dsse_envelope *env = NULL;
     _cleanup_free_ struct intoto_subject *subjects = NULL;
     _cleanup_free_ uint8_t *predicate = NULL;
-    _cleanup_free_ char *stmt = NULL, *env_json = NULL, *hint = NULL, *bundle = NULL;
-    size_t predicate_len = 0, stmt_len = 0, env_len = 0, bundle_len = 0, payload_len = 0, sig_len;
+    _cleanup_free_ char *stmt = NULL, *hint = NULL, *bundle = NULL;
+    size_t predicate_len = 0, stmt_len = 0, bundle_len = 0, payload_len = 0, sig_len;
     const uint8_t *payload, *sig;
     const char *keyid;
     uint64_t log_index = HWSIGN_LOG_INDEX_NONE;
@@ -279,18 +303,10 @@ static int attest(const struct attest_args *a, const struct cli_context *ctx)
     r = cli_connect(ctx, &client);
     if (r != CLI_EXIT_OK)
         return r;
-    r = hwsign_sign_statement(client, a->key, INTOTO_PAYLOAD_TYPE, (const uint8_t *)stmt, stmt_len,
-                              &env_json, &env_len);
-    if (r < 0)
-        return log_agent_error(client, r, "attesting with key '%s' failed", a->key);
-    log_index = hwsign_last_log_index(client);
-    r = dsse_envelope_decode(env_json, env_len, &env);
-    if (r < 0)
-        return log_error(CLI_EXIT_ERROR, "the agent returned a malformed DSSE envelope: %s",
-                         strerror(-r));
-    r = attest_check_envelope(client, a->key, env, stmt, stmt_len, &hint);
+    r = attest_sign_statement(client, a->key, stmt, stmt_len, "the attestation", &env, &hint);
     if (r != CLI_EXIT_OK)
         return r;
+    log_index = hwsign_last_log_index(client);
 
     payload = dsse_envelope_payload(env, &payload_len);
     r = dsse_envelope_signature(env, 0, &sig, &sig_len, &keyid);

@@ -540,26 +540,18 @@ static int sign_statement(const struct model_args *a, const struct cli_context *
     _cleanup_(hwsign_disconnectp) struct hwsign_client *client = NULL;
     _cleanup_(dsse_envelope_freep) struct dsse_envelope *env = NULL;
     _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
-    _cleanup_free_ char *env_json = NULL, *der_hint = NULL;
+    _cleanup_free_ char *der_hint = NULL;
     const uint8_t *payload, *sig;
-    size_t env_len = 0, payload_len = 0, sig_len = 0;
+    size_t payload_len = 0, sig_len = 0;
     int r;
 
     r = cli_connect(ctx, &client);
     if (r != CLI_EXIT_OK)
         return r;
-    r = hwsign_sign_statement(client, a->key, INTOTO_PAYLOAD_TYPE, (const uint8_t *)stmt, stmt_len,
-                              &env_json, &env_len);
-    if (r < 0)
-        return log_agent_error(client, r, "signing the model with key '%s' failed", a->key);
-    out->log_index = hwsign_last_log_index(client);
-    r = dsse_envelope_decode(env_json, env_len, &env);
-    if (r < 0)
-        return log_error(CLI_EXIT_ERROR, "the agent returned a malformed DSSE envelope: %s",
-                         strerror(-r));
-    r = attest_check_envelope(client, a->key, env, stmt, stmt_len, &der_hint);
+    r = attest_sign_statement(client, a->key, stmt, stmt_len, "the model", &env, &der_hint);
     if (r != CLI_EXIT_OK)
         return r;
+    out->log_index = hwsign_last_log_index(client);
     /* The key hashed before signing must be the key that signed. */
     if (spki_parse(spki, spki_len, &pkey) < 0 || dsse_envelope_verify(env, pkey, NULL) < 0)
         return log_error(CLI_EXIT_ERROR, "key '%s' changed while the model was hashed", a->key);

@@ -361,8 +361,8 @@ static int sign_sbom(const struct sbom_args *a, const struct cli_context *ctx, c
 {
     _cleanup_(hwsign_disconnectp) struct hwsign_client *client = NULL;
     _cleanup_(dsse_envelope_freep) struct dsse_envelope *env = NULL;
-    _cleanup_free_ char *stmt = NULL, *env_json = NULL, *bundle = NULL;
-    size_t stmt_len = 0, env_len = 0, bundle_len = 0, payload_len = 0, sig_len = 0;
+    _cleanup_free_ char *stmt = NULL, *bundle = NULL;
+    size_t stmt_len = 0, bundle_len = 0, payload_len = 0, sig_len = 0;
     const uint8_t *payload, *sig;
     const char *keyid;
     int r;
@@ -373,18 +373,10 @@ static int sign_sbom(const struct sbom_args *a, const struct cli_context *ctx, c
     r = cli_connect(ctx, &client);
     if (r != CLI_EXIT_OK)
         return r;
-    r = hwsign_sign_statement(client, a->key, INTOTO_PAYLOAD_TYPE, (const uint8_t *)stmt, stmt_len,
-                              &env_json, &env_len);
-    if (r < 0)
-        return log_agent_error(client, r, "signing the SBOM with key '%s' failed", a->key);
-    res->log_index = hwsign_last_log_index(client);
-    r = dsse_envelope_decode(env_json, env_len, &env);
-    if (r < 0)
-        return log_error(CLI_EXIT_ERROR, "the agent returned a malformed DSSE envelope: %s",
-                         strerror(-r));
-    r = attest_check_envelope(client, a->key, env, stmt, stmt_len, &res->hint);
+    r = attest_sign_statement(client, a->key, stmt, stmt_len, "the SBOM", &env, &res->hint);
     if (r != CLI_EXIT_OK)
         return r;
+    res->log_index = hwsign_last_log_index(client);
     payload = dsse_envelope_payload(env, &payload_len);
     r = dsse_envelope_signature(env, 0, &sig, &sig_len, &keyid);
     if (r >= 0)
